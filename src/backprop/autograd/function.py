@@ -1,0 +1,184 @@
+"""Nodes of the graph: every op is a ``Function`` whose instance is its own context.
+
+An op is defined once, forward and backward side by side:
+
+* ``forward(ctx, *inputs)`` computes the output and saves on ``ctx`` what the
+  backward needs;
+* ``backward(ctx, grad_output)`` returns the vector-Jacobian product
+  ``grad_input_i = grad_output · ∂output/∂input_i`` for each input (``None``
+  where an input needs no gradient);
+* ``derivative`` is the same derivative as a short formula, for the explainer.
+
+Built-in ops subclass :class:`Op` and work on raw arrays (fast: no Tensor in
+the inner loop). User ops subclass :class:`Function` and work on Tensors, as
+in PyTorch (``ctx.save_for_backward``, ``ctx.saved_tensors``, ``Fn.apply``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .grad_mode import grad_state, no_grad
+
+# Set by backprop.tensor at import time (avoids an import cycle).
+Tensor: Any = None
+
+
+class Function:
+    """Base of every node. Subclass with static ``forward`` and ``backward`` (PyTorch's API)."""
+
+    derivative = ""  # the local derivative as a formula, e.g. "∂σ(x)/∂x = σ(x)(1 − σ(x))"
+
+    # Filled in by ``apply`` when the output needs a gradient:
+    parents: tuple[Any, ...]  # the input Tensors (None for inputs that need no grad)
+    n_outputs: int = 1
+    freed = False
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each input, whether backward must return its gradient."""
+        return tuple(p is not None for p in self.parents)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+    # --- the PyTorch custom-Function API (Tensor level) -----------------------------
+    def save_for_backward(self, *tensors: Any) -> None:
+        """Keep ``tensors`` for backward; an in-place change to one before then is an error."""
+        self._saved = tensors
+        self._saved_versions = tuple(
+            t._version if isinstance(t, Tensor) else None for t in tensors
+        )
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        if self.freed:
+            raise RuntimeError(
+                f"{self.name}: saved tensors were freed after the first backward; "
+                "call backward(retain_graph=True) to backpropagate twice"
+            )
+        saved = getattr(self, "_saved", ())
+        for index, (tensor, version) in enumerate(zip(saved, self._saved_versions)):
+            if version is not None and tensor._version != version:
+                raise RuntimeError(
+                    f"{self.name}: saved tensor {index} (shape {tuple(tensor.shape)}) was "
+                    f"modified in place after it was saved (version {version} -> "
+                    f"{tensor._version}); backward needs its old value"
+                )
+        return saved
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        self._non_differentiable = {id(t) for t in tensors}
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define forward(ctx, *inputs)")
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run ``forward`` on Tensors without recording, then link the outputs to this node."""
+        ctx = cls()
+        requires = grad_state.enabled and any(
+            isinstance(a, Tensor) and a.requires_grad for a in args
+        )
+        with no_grad():
+            outputs = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        if requires:
+            ctx.parents = tuple(
+                a if isinstance(a, Tensor) and a.requires_grad else None for a in args
+            )
+            ctx.n_outputs = len(outs)
+            ctx._output_meta = [(o.shape, o.dtype) if isinstance(o, Tensor) else None
+                                for o in outs]
+            skip = getattr(ctx, "_non_differentiable", ())
+            linked = []
+            for index, out in enumerate(outs):
+                if isinstance(out, Tensor) and id(out) not in skip:
+                    out = Tensor._make(out.data, ctx, index)
+                linked.append(out)
+            outs = tuple(linked)
+        return outs[0] if single else outs
+
+    def vjp(self, grad_outputs: Any) -> tuple[Any, ...]:
+        """The engine's entry: arrays in, arrays out (wraps the Tensor-level backward)."""
+        grads = grad_outputs if self.n_outputs > 1 else (grad_outputs,)
+        with no_grad():
+            result = type(self).backward(self, *(Tensor(g) for g in grads))
+        if not isinstance(result, tuple):
+            result = (result,)
+        if len(result) != len(self.parents):
+            raise RuntimeError(
+                f"{self.name}: backward returned {len(result)} gradients, "
+                f"forward took {len(self.parents)} inputs"
+            )
+        return tuple(None if g is None else (g.data if isinstance(g, Tensor) else g)
+                     for g in result)
+
+    def release(self) -> None:
+        """Free what forward saved (after backward, unless ``retain_graph``)."""
+        parents = self.parents
+        self.__dict__.clear()
+        self.parents = parents  # kept so that a second walk can name this node
+        self.freed = True
+
+
+class Op(Function):
+    """A built-in op: ``forward(ctx, *arrays, **params)`` and ``backward(ctx, grad)`` on arrays.
+
+    Non-Tensor arguments (Python numbers, shapes) pass through as they are.
+    """
+
+    def vjp(self, grad_outputs: Any) -> Any:
+        return self.backward(grad_outputs)
+
+    @classmethod
+    def apply(cls, *args: Any, **params: Any) -> Any:
+        ctx = cls.__new__(cls)
+        arrays = []
+        requires = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                if a.requires_grad:
+                    requires = True
+            else:
+                arrays.append(a)
+        out = ctx.forward(*arrays, **params)
+        if type(out) is tuple:
+            return cls._link_outputs(ctx, args, out, requires and grad_state.enabled)
+        result = Tensor.__new__(Tensor)
+        result.data = out
+        result.grad = None
+        result._version = 0
+        result._hooks = None
+        if requires and grad_state.enabled:
+            ctx.parents = tuple(
+                a if isinstance(a, Tensor) and a.requires_grad else None for a in args
+            )
+            result.requires_grad = True
+            result._ctx = ctx
+        else:
+            result.requires_grad = False
+            result._ctx = None
+        result._output_index = 0
+        return result
+
+    @staticmethod
+    def _link_outputs(ctx: Any, args: Any, outs: tuple[Any, ...], requires: bool) -> Any:
+        """Several outputs (an LSTM layer's sequence and final states): one node, n outputs."""
+        if not requires:
+            return tuple(Tensor._make(o) for o in outs)
+        ctx.parents = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in args)
+        ctx.n_outputs = len(outs)
+        ctx._output_meta = [(o.shape, o.dtype) for o in outs]
+        return tuple(Tensor._make(o, ctx, index) for index, o in enumerate(outs))

@@ -1,0 +1,127 @@
+"""The functional form of every layer: ``F.linear``, ``F.relu``, ``F.cross_entropy``, ...
+
+Modules hold parameters and call these; the math lives in ``backprop.ops``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ops import elementwise as ew
+from ..ops import loss as ls
+from ..ops import matmul as mm
+from ..ops import reduce as rd
+from ..tensor import Tensor
+
+
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _data(x: Any) -> Any:
+    return None if x is None else (x.data if isinstance(x, Tensor) else x)
+
+
+# --- dense ----------------------------------------------------------------------------
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    """y = x Wᵀ + b; x (*, in), W (out, in), b (out,)."""
+    if bias is None:
+        return mm.Linear.apply(input, weight)
+    return mm.Linear.apply(input, weight, bias)
+
+
+# --- activations ----------------------------------------------------------------------
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """σ(x) = 1 / (1 + e⁻ˣ)."""
+    return ew.Sigmoid.apply(input)
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """tanh x."""
+    return ew.Tanh.apply(input)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(x, 0)."""
+    return ew.ReLU.apply(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x if x > 0 else negative_slope·x."""
+    return ew.LeakyReLU.apply(input, negative_slope=negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x if x > 0 else α(eˣ − 1)."""
+    return ew.ELU.apply(input, alpha=alpha)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """x·Φ(x) (``approximate='tanh'``: the tanh approximation)."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return ew.GELU.apply(input, approximate=approximate)
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    """e^{xᵢ} / Σⱼ e^{xⱼ} along ``dim``."""
+    return rd.Softmax.apply(input, dim=dim)
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    """xᵢ − log Σⱼ e^{xⱼ} along ``dim``."""
+    return rd.LogSoftmax.apply(input, dim=dim)
+
+
+# --- losses ---------------------------------------------------------------------------
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """(x − y)², reduced."""
+    ls.check_reduction(reduction)
+    target = _t(target)
+    ls.check_same_shape("mse_loss", input, target)
+    return ls.MSELoss.apply(input, target, reduction=reduction)
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """|x − y|, reduced."""
+    ls.check_reduction(reduction)
+    target = _t(target)
+    ls.check_same_shape("l1_loss", input, target)
+    return ls.L1Loss.apply(input, target, reduction=reduction)
+
+
+def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,  # noqa: A002
+             reduction: str = "mean") -> Tensor:
+    """−w_y · x[y] for log-probabilities x and class indices y."""
+    ls.check_reduction(reduction)
+    return ls.NLLLoss.apply(input, _data(_t(target)), weight=_data(weight),
+                            ignore_index=ignore_index, reduction=reduction)
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,  # noqa: A002
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """−log softmax(x)[y] for logits x and class indices (or class probabilities) y."""
+    ls.check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    target = _t(target)
+    if target.data.dtype.kind == "f" and target.requires_grad:
+        raise NotImplementedError("cross_entropy: gradients with respect to soft targets")
+    return ls.CrossEntropyLoss.apply(input, target.data, weight=_data(weight),
+                                     ignore_index=ignore_index, reduction=reduction,
+                                     label_smoothing=label_smoothing)
+
+
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
+                         reduction: str = "mean") -> Tensor:
+    """−[y log x + (1 − y) log(1 − x)] for probabilities x."""
+    ls.check_reduction(reduction)
+    return ls.BCELoss.apply(input, _t(target), weight=_data(weight), reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
+                                     reduction: str = "mean", pos_weight: Any = None) -> Tensor:
+    """BCE of σ(x), computed stably from the logits x."""
+    ls.check_reduction(reduction)
+    return ls.BCEWithLogitsLoss.apply(input, _t(target), weight=_data(weight),
+                                      pos_weight=_data(pos_weight), reduction=reduction)

@@ -1,0 +1,1 @@
+"""Layers: modules hold parameters and call ``nn.functional``."""

@@ -1,0 +1,305 @@
+"""Loss functions, fused so that forward and backward each take a few array passes.
+
+``reduction``: 'mean' averages over elements (NLL and cross-entropy: over the
+weights of the targets), 'sum' adds, 'none' keeps one loss per element.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Op
+from ..backends import xp
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce(loss: Any, reduction: str) -> Any:
+    if reduction == "mean":
+        return xp.asarray(loss.mean())
+    if reduction == "sum":
+        return xp.asarray(loss.sum())
+    return loss
+
+
+def _spread(grad: Any, shape: tuple[int, ...], reduction: str, count: int) -> Any:
+    """The incoming gradient per element, after undoing the reduction."""
+    if reduction == "mean":
+        return grad / count
+    return grad
+
+
+def check_same_shape(name: str, input: Any, target: Any) -> None:  # noqa: A002
+    if input.shape != target.shape:
+        raise ValueError(
+            f"{name}: input of shape {tuple(input.shape)} and target of shape "
+            f"{tuple(target.shape)} must have the same shape"
+        )
+
+
+class MSELoss(Op):
+    """ℓ = (x − y)² per element, then reduced."""
+
+    derivative = "∂(x − y)²/∂x = 2(x − y)"
+
+    def forward(ctx, input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A002
+        ctx.diff = diff = input - target
+        ctx.reduction = reduction
+        return _reduce(diff * diff, reduction)
+
+    def backward(ctx, grad: Any) -> Any:
+        diff = ctx.diff
+        g = _spread(grad, diff.shape, ctx.reduction, diff.size)
+        grad_input = (g + g) * diff
+        p_input, p_target = ctx.parents
+        return (grad_input if p_input is not None else None,
+                -grad_input if p_target is not None else None)
+
+
+class L1Loss(Op):
+    """ℓ = |x − y| per element, then reduced."""
+
+    derivative = "∂|x − y|/∂x = sign(x − y)"
+
+    def forward(ctx, input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A002
+        ctx.diff = diff = input - target
+        ctx.reduction = reduction
+        return _reduce(xp.abs(diff), reduction)
+
+    def backward(ctx, grad: Any) -> Any:
+        diff = ctx.diff
+        grad_input = _spread(grad, diff.shape, ctx.reduction, diff.size) * xp.sign(diff)
+        p_input, p_target = ctx.parents
+        return (grad_input if p_input is not None else None,
+                -grad_input if p_target is not None else None)
+
+
+def _class_axis_last(x: Any) -> Any:
+    """(N, C, d1, …) → (N·d1·…, C); (C,) → (1, C)."""
+    if x.ndim == 1:
+        return x[None, :]
+    if x.ndim == 2:
+        return x
+    return xp.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def _class_axis_back(flat: Any, shape: tuple[int, ...]) -> Any:
+    if len(shape) == 1:
+        return flat[0]
+    if len(shape) == 2:
+        return flat
+    moved = (shape[0],) + shape[2:] + (shape[1],)
+    return xp.moveaxis(flat.reshape(moved), -1, 1)
+
+
+def _check_targets(name: str, input: Any, target: Any) -> None:  # noqa: A002
+    expected = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+    if target.shape != expected:
+        raise ValueError(
+            f"{name}: input of shape {tuple(input.shape)} needs class-index targets of shape "
+            f"{tuple(expected)}, got {tuple(target.shape)}"
+        )
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: class-index targets must be integers (int64), got {target.dtype}")
+
+
+class NLLLoss(Op):
+    """ℓₙ = −w_{yₙ} · x[n, yₙ] for log-probabilities x; 'mean' divides by Σ w_{yₙ}."""
+
+    derivative = "∂ℓ/∂x[n, c] = −w_c if c = yₙ else 0"
+
+    def forward(ctx, input: Any, target: Any, weight: Any = None,  # noqa: A002
+                ignore_index: int = -100, reduction: str = "mean") -> Any:
+        _check_targets("nll_loss", input, target)
+        flat = _class_axis_last(input)
+        labels = target.reshape(-1)
+        classes = flat.shape[1]
+        keep = labels != ignore_index
+        safe = xp.where(keep, labels, 0)
+        if ((safe < 0) | (safe >= classes)).any():
+            bad = int(safe[(safe < 0) | (safe >= classes)][0])
+            raise IndexError(f"nll_loss: target {bad} is out of bounds for {classes} classes")
+        w = xp.ones(classes, dtype=flat.dtype) if weight is None else weight.astype(flat.dtype)
+        sample_weight = w[safe] * keep
+        picked = flat[xp.arange(flat.shape[0]), safe]
+        losses = -picked * sample_weight
+        ctx.shape, ctx.safe, ctx.sample_weight = input.shape, safe, sample_weight
+        ctx.reduction = reduction
+        if reduction == "none":
+            return losses.reshape(target.shape)
+        total = losses.sum()
+        if reduction == "sum":
+            return xp.asarray(total)
+        ctx.denominator = sample_weight.sum()
+        return xp.asarray(total / ctx.denominator)
+
+    def backward(ctx, grad: Any) -> Any:
+        scale = ctx.sample_weight
+        if ctx.reduction == "none":
+            scale = scale * grad.reshape(-1)
+        elif ctx.reduction == "mean":
+            scale = scale * (grad / ctx.denominator)
+        else:
+            scale = scale * grad
+        rows = scale.shape[0]
+        classes = ctx.shape[1] if len(ctx.shape) > 1 else ctx.shape[0]
+        flat = xp.zeros((rows, classes), dtype=scale.dtype)
+        flat[xp.arange(rows), ctx.safe] = -scale
+        return _class_axis_back(flat, ctx.shape), None
+
+
+class CrossEntropyLoss(Op):
+    """log-softmax and NLL in one op: ℓₙ = −w_{yₙ} log softmax(xₙ)[yₙ] (or −Σ_c pₙ_c w_c
+    log softmax(xₙ)_c for class-probability targets), with optional label smoothing."""
+
+    derivative = "∂ℓ/∂x = softmax(x) − onehot(y)  (per sample, before weights)"
+
+    def forward(ctx, input: Any, target: Any, weight: Any = None,  # noqa: A002
+                ignore_index: int = -100, reduction: str = "mean",
+                label_smoothing: float = 0.0) -> Any:
+        if input.ndim == 0:
+            raise ValueError("cross_entropy: the input must have a class dimension")
+        flat = _class_axis_last(input)
+        classes = flat.shape[1]
+        shifted = flat - flat.max(axis=1, keepdims=True)
+        exp = xp.exp(shifted)
+        sums = exp.sum(axis=1, keepdims=True)
+        log_probs = shifted - xp.log(sums)
+        ctx.probs = exp / sums
+        ctx.shape, ctx.reduction = input.shape, reduction
+        w = None if weight is None else weight.astype(flat.dtype)
+        if target.dtype.kind == "f":  # class probabilities
+            check_same_shape("cross_entropy", input, target)
+            probs = _class_axis_last(target)
+            if label_smoothing:
+                probs = probs * (1 - label_smoothing) + label_smoothing / classes
+            weighted = probs if w is None else probs * w
+            losses = -(weighted * log_probs).sum(axis=1)
+            ctx.target_mass = weighted
+            ctx.sample_weight = weighted.sum(axis=1)
+            ctx.denominator = flat.shape[0]
+        else:
+            _check_targets("cross_entropy", input, target)
+            labels = target.reshape(-1)
+            keep = labels != ignore_index
+            safe = xp.where(keep, labels, 0)
+            if ((safe < 0) | (safe >= classes)).any():
+                bad = int(safe[(safe < 0) | (safe >= classes)][0])
+                raise IndexError(
+                    f"cross_entropy: target {bad} is out of bounds for {classes} classes"
+                )
+            rows = xp.arange(flat.shape[0])
+            class_weight = xp.ones(classes, dtype=flat.dtype) if w is None else w
+            sample_weight = class_weight[safe] * keep
+            mass = xp.zeros_like(flat)
+            mass[rows, safe] = 1 - label_smoothing
+            if label_smoothing:
+                mass += label_smoothing / classes
+            mass *= class_weight
+            mass *= keep[:, None]
+            losses = -(mass * log_probs).sum(axis=1)
+            ctx.target_mass = mass
+            ctx.sample_weight = mass.sum(axis=1)
+            ctx.denominator = sample_weight.sum()
+        ctx.target_shape = losses.shape
+        if reduction == "none":
+            return losses.reshape(input.shape[:1] + input.shape[2:] if input.ndim > 1 else ())
+        if reduction == "sum":
+            return xp.asarray(losses.sum())
+        return xp.asarray(losses.sum() / ctx.denominator)
+
+    def backward(ctx, grad: Any) -> Any:
+        # ∂ℓₙ/∂x = (Σ_c m_c) softmax(x) − m, m the (weighted) target mass of sample n.
+        grad_flat = ctx.probs * ctx.sample_weight[:, None] - ctx.target_mass
+        if ctx.reduction == "none":
+            grad_flat *= grad.reshape(-1, 1)
+        elif ctx.reduction == "mean":
+            grad_flat *= grad / ctx.denominator
+        else:
+            grad_flat *= grad
+        return _class_axis_back(grad_flat, ctx.shape), None
+
+
+class BCELoss(Op):
+    """ℓ = −w[y log x + (1 − y) log(1 − x)] for probabilities x; logs clamped at −100."""
+
+    derivative = "∂ℓ/∂x = w(x − y) / (x(1 − x))"
+
+    def forward(ctx, input: Any, target: Any, weight: Any = None,  # noqa: A002
+                reduction: str = "mean") -> Any:
+        check_same_shape("binary_cross_entropy", input, target)
+        if ((input < 0) | (input > 1)).any():
+            raise ValueError("binary_cross_entropy: input values must lie between 0 and 1")
+        with xp.errstate(divide="ignore"):
+            log_x = xp.maximum(xp.log(input), -100)
+            log_1mx = xp.maximum(xp.log(1 - input), -100)
+        losses = -(target * log_x + (1 - target) * log_1mx)
+        if weight is not None:
+            losses = losses * weight
+        ctx.input, ctx.target, ctx.weight, ctx.reduction = input, target, weight, reduction
+        return _reduce(losses, reduction)
+
+    def backward(ctx, grad: Any) -> Any:
+        x, y = ctx.input, ctx.target
+        eps = 1e-12  # PyTorch's clamp of the denominator
+        g = (x - y) / xp.maximum((1 - x) * x, eps)
+        if ctx.weight is not None:
+            g = g * ctx.weight
+        g = g * _spread(grad, x.shape, ctx.reduction, x.size)
+        grad_target = None
+        if ctx.parents[1] is not None:
+            with xp.errstate(divide="ignore"):
+                grad_target = (xp.maximum(xp.log(1 - x), -100) - xp.maximum(xp.log(x), -100))
+            if ctx.weight is not None:
+                grad_target = grad_target * ctx.weight
+            grad_target = grad_target * _spread(grad, x.shape, ctx.reduction, x.size)
+        return g.astype(x.dtype, copy=False), grad_target
+
+
+class BCEWithLogitsLoss(Op):
+    """Sigmoid and BCE in one stable op: ℓ = w[(1 − y)x + (1 + (p − 1)y)·log(1 + e⁻ˣ)]."""
+
+    derivative = "∂ℓ/∂x = w[(1 + (p − 1)y)σ(x) − py]  (p the positive weight)"
+
+    def forward(ctx, input: Any, target: Any, weight: Any = None,  # noqa: A002
+                pos_weight: Any = None, reduction: str = "mean") -> Any:
+        check_same_shape("binary_cross_entropy_with_logits", input, target)
+        # log(1 + e^{−x}) = max(−x, 0) + log(e^{−max(−x,0)} + e^{−x−max(−x,0)}), overflow-free
+        softplus_neg = xp.logaddexp(0, -input)
+        if pos_weight is not None:
+            log_weight = 1 + (pos_weight - 1) * target
+            losses = (1 - target) * input + log_weight * softplus_neg
+        else:
+            losses = (1 - target) * input + softplus_neg
+        if weight is not None:
+            losses = losses * weight
+        ctx.input, ctx.target, ctx.weight, ctx.pos_weight = input, target, weight, pos_weight
+        ctx.reduction = reduction
+        return _reduce(losses, reduction).astype(input.dtype, copy=False)
+
+    def backward(ctx, grad: Any) -> Any:
+        x, y = ctx.input, ctx.target
+        sig = 1 / (1 + xp.exp(-x))
+        if ctx.pos_weight is not None:
+            g = (1 + (ctx.pos_weight - 1) * y) * sig - ctx.pos_weight * y
+        else:
+            g = sig - y
+        if ctx.weight is not None:
+            g = g * ctx.weight
+        scale = _spread(grad, x.shape, ctx.reduction, x.size)
+        grad_input = g * scale
+        grad_target = None
+        if ctx.parents[1] is not None:
+            # ∂ℓ/∂y = −x + (p − 1)·log(1 + e⁻ˣ)
+            grad_target = -x
+            if ctx.pos_weight is not None:
+                grad_target = grad_target + (ctx.pos_weight - 1) * xp.logaddexp(0, -x)
+            if ctx.weight is not None:
+                grad_target = grad_target * ctx.weight
+            grad_target = grad_target * scale
+        return grad_input.astype(x.dtype, copy=False), grad_target

@@ -1,0 +1,82 @@
+"""Matrix products. For C = A B:  ∂L/∂A = ∂L/∂C · Bᵀ  and  ∂L/∂B = Aᵀ · ∂L/∂C."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Op
+from ..backends import xp
+from .elementwise import unbroadcast
+
+
+def _shape_error(op: str, a: Any, b: Any, detail: str) -> RuntimeError:
+    return RuntimeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                        f"multiplied ({detail})")
+
+
+class MatMul(Op):
+    """a @ b with NumPy's rules: 1-D operands, batch dimensions broadcast."""
+
+    derivative = "∂(AB)/∂A: G·Bᵀ,  ∂(AB)/∂B: Aᵀ·G"
+
+    def forward(ctx, a: Any, b: Any) -> Any:
+        ctx.a, ctx.b = a, b
+        if a.ndim == 0 or b.ndim == 0:
+            raise _shape_error("matmul", a, b, "both arguments need at least 1 dimension")
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise _shape_error(
+                "matmul", a, b,
+                f"{a.shape[-1]} columns against {b.shape[-2 if b.ndim > 1 else 0]} rows",
+            )
+        return xp.asarray(xp.matmul(a, b))
+
+    def backward(ctx, grad: Any) -> Any:
+        pa, pb = ctx.parents
+        a, b = ctx.a, ctx.b
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if a.ndim == 1:
+            grad = xp.expand_dims(grad, -2)
+        if b.ndim == 1:
+            grad = xp.expand_dims(grad, -1)
+        grad_a = grad_b = None
+        if pa is not None:
+            grad_a = unbroadcast(xp.matmul(grad, xp.swapaxes(b2, -1, -2)), a2.shape)
+            grad_a = grad_a.reshape(a.shape)
+        if pb is not None:
+            grad_b = unbroadcast(xp.matmul(xp.swapaxes(a2, -1, -2), grad), b2.shape)
+            grad_b = grad_b.reshape(b.shape)
+        return grad_a, grad_b
+
+
+class Linear(Op):
+    """y = x Wᵀ + b, for x of shape (*, in_features) and W of shape (out_features, in_features)."""
+
+    derivative = "∂y/∂x = W,  ∂L/∂W = Gᵀx,  ∂L/∂b = Σ G over the batch"
+
+    def forward(ctx, x: Any, weight: Any, bias: Any = None) -> Any:
+        if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise RuntimeError(
+                f"linear: input of shape {tuple(x.shape)} does not fit weight of shape "
+                f"{tuple(weight.shape)}: the input's last dimension must be in_features="
+                f"{weight.shape[1]}"
+            )
+        ctx.x, ctx.weight, ctx.has_bias = x, weight, bias is not None
+        out = xp.matmul(x, weight.T)
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(ctx, grad: Any) -> Any:
+        parents = ctx.parents
+        x, weight = ctx.x, ctx.weight
+        grad_x = grad_w = grad_b = None
+        if parents[0] is not None:
+            grad_x = xp.matmul(grad, weight)
+        grad_2d = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
+        if parents[1] is not None:
+            x_2d = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+            grad_w = xp.matmul(grad_2d.T, x_2d)
+        if ctx.has_bias and parents[2] is not None:
+            grad_b = grad_2d.sum(axis=0)
+        return (grad_x, grad_w, grad_b) if ctx.has_bias else (grad_x, grad_w)
