@@ -9,6 +9,13 @@ from .modules.loss import (
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
 )
 from .parameter import Buffer, Parameter
+from .modules import conv, dropout, normalization, pooling, rnn, sparse
+from .modules.conv import *  # noqa: F401,F403
+from .modules.dropout import *  # noqa: F401,F403
+from .modules.normalization import *  # noqa: F401,F403
+from .modules.pooling import *  # noqa: F401,F403
+from .modules.rnn import *  # noqa: F401,F403
+from .modules.sparse import *  # noqa: F401,F403
 
 __all__ = [
     "Module", "Parameter", "Buffer", "Sequential", "ModuleList", "ModuleDict", "Linear",
@@ -16,3 +23,6 @@ __all__ = [
     "Softmax", "LogSoftmax", "MSELoss", "L1Loss", "NLLLoss", "CrossEntropyLoss", "BCELoss",
     "BCEWithLogitsLoss", "functional", "init", "utils",
 ]
+
+for _module in (conv, dropout, normalization, pooling, rnn, sparse):
+    __all__ += _module.__all__

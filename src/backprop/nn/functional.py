@@ -125,3 +125,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     ls.check_reduction(reduction)
     return ls.BCEWithLogitsLoss.apply(input, _t(target), weight=_data(weight),
                                       pos_weight=_data(pos_weight), reduction=reduction)
+
+
+# --- images and sequences (issue 3): defined beside their ops, re-exported here -------
+from ._functional_images import *  # noqa: E402,F401,F403
+from ._functional_sequences import *  # noqa: E402,F401,F403
