@@ -7,7 +7,7 @@ The API follows PyTorch's (see ``shared/API.md``)::
     import backprop.nn.functional as F
 """
 
-from . import autograd, nn
+from . import autograd, data, nn
 from .autograd import Function, gradcheck
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (
@@ -25,6 +25,7 @@ from .functions import (  # type: ignore[attr-defined]
     split, sqrt, square, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var, where,
 )
 from .random import Generator, get_rng_state, manual_seed, seed, set_rng_state
+from .serialization import SerializationError, load, save
 from .tensor import Tensor
 
 __version__ = "0.1.0"
