@@ -52,7 +52,7 @@ class _Encoder:
     def encode(self, value: Any, path: list[str]) -> dict[str, Any]:
         if isinstance(value, Tensor | xp.ndarray):
             array = value.data if isinstance(value, Tensor) else value
-            return {"t": self._store(xp.ascontiguousarray(array), path)}
+            return {"t": self._store(xp.asarray(array, order="C"), path)}
         if isinstance(value, xp.generic):
             value = value.item()
         if value is None or isinstance(value, bool | int | float | str):

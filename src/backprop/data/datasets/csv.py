@@ -100,7 +100,7 @@ class CSVDataset(TensorDataset):
         for r, c in zip(*xp.nonzero(~xp.vectorize(_is_number, otypes=[bool])(cells)), strict=True):
             raise ValueError(
                 f"{self.path}, line {rows[r][0]}, column {names[columns[c]]!r}: "
-                f"{cells[r, c]!r} is not a number"
+                f"{str(cells[r, c])!r} is not a number"
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
