@@ -1,5 +1,6 @@
 """Reverse-mode automatic differentiation: the graph, the engine, custom Functions."""
 
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward as _backward
 from .function import Function, Op
 from .gradcheck import GradcheckError, gradcheck
@@ -7,7 +8,8 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
     "Function", "Op", "backward", "grad", "gradcheck", "GradcheckError", "no_grad",
-    "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
+    "set_detect_anomaly", "is_anomaly_enabled",
 ]
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..backends import xp
+from . import anomaly
+from .anomaly import anomaly_state
 
 Tensor: Any = None  # set by backprop.tensor
 
@@ -71,7 +73,12 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False) -> Non
         hooks = getattr(node, "output_hooks", None)
         if hooks:
             grad_output = _run_output_hooks(node, hooks, grad_output)
-        input_grads = node.vjp(grad_output)
+        if node._version_check is not None:  # forward saved tensors: still unmodified?
+            node.check_saved_versions()
+        if anomaly_state.enabled:  # NaN/Inf checks, and no forward checks inside backward
+            input_grads = anomaly.checked_vjp(node, grad_output)
+        else:
+            input_grads = node.vjp(grad_output)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         if not retain_graph:

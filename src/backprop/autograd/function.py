@@ -16,8 +16,11 @@ in PyTorch (``ctx.save_for_backward``, ``ctx.saved_tensors``, ``Fn.apply``).
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
+from . import anomaly as _anomaly
+from .anomaly import anomaly_state
 from .grad_mode import grad_state, no_grad
 
 # Set by backprop.tensor at import time (avoids an import cycle).
@@ -33,6 +36,15 @@ class Function:
     parents: tuple[Any, ...]  # the input Tensors (None for inputs that need no grad)
     n_outputs: int = 1
     freed = False
+
+    # An op whose backward reads its input arrays (x·y, ln x, A@B) or its output array
+    # (σ, tanh, eˣ) declares it: ``apply`` then records those tensors' versions and the
+    # engine refuses to run backward if one was modified in place since (always on).
+    # ``saves_inputs = "cross"``: a·b, A@B, x Wᵀ read input 0 only for input 1's gradient
+    # and the other way round, so each is recorded only when the other needs a gradient.
+    saves_inputs: bool | str = False
+    saves_output = False
+    _version_check: Any = None  # [(input index or -1 for the output, tensor, version)]
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
@@ -91,6 +103,8 @@ class Function:
         )
         with no_grad():
             outputs = cls.forward(ctx, *args, **kwargs)
+        if anomaly_state.enabled:
+            _anomaly.on_forward(ctx, args, outputs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         if requires:
@@ -124,6 +138,26 @@ class Function:
         return tuple(None if g is None else (g.data if isinstance(g, Tensor) else g)
                      for g in result)
 
+    def check_saved_versions(self) -> None:
+        """Raise if a tensor this op saved for backward was modified in place since."""
+        for index, tensor, version in self._version_check:
+            if index < 0:
+                tensor = tensor()  # the output, held weakly
+                if tensor is None:
+                    continue
+            if tensor._version != version:
+                which = "its output" if index < 0 else f"its input {index}"
+                site = _anomaly.creation_site(self)
+                raise RuntimeError(
+                    f"{self.name}: {which} (shape {tuple(tensor.shape)}, {tensor.dtype}) was "
+                    f"modified by an in-place operation after the op saved it for backward: it "
+                    f"is at version {tensor._version}, expected version {version}"
+                    f"{f' (op created at {site})' if site else ''}. Backward needs the old "
+                    "value: use an out-of-place op (y = y * 2, not y.mul_(2)) or .clone() "
+                    "first. Run under bp.autograd.detect_anomaly() to see where the op was "
+                    "created."
+                )
+
     def release(self) -> None:
         """Free what forward saved (after backward, unless ``retain_graph``)."""
         parents = self.parents
@@ -154,6 +188,8 @@ class Op(Function):
             else:
                 arrays.append(a)
         out = ctx.forward(*arrays, **params)
+        if anomaly_state.enabled:
+            _anomaly.on_forward(ctx, arrays, out)
         if type(out) is tuple:
             return cls._link_outputs(ctx, args, out, requires and grad_state.enabled)
         result = Tensor.__new__(Tensor)
@@ -167,6 +203,8 @@ class Op(Function):
             )
             result.requires_grad = True
             result._ctx = ctx
+            if cls.saves_inputs or cls.saves_output:
+                _record_versions(ctx, args, result)
         else:
             result.requires_grad = False
             result._ctx = None
@@ -181,4 +219,23 @@ class Op(Function):
         ctx.parents = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in args)
         ctx.n_outputs = len(outs)
         ctx._output_meta = [(o.shape, o.dtype) for o in outs]
+        if ctx.saves_inputs:
+            ctx._version_check = [
+                (i, a, a._version) for i, a in enumerate(args) if isinstance(a, Tensor)
+            ]
         return tuple(Tensor._make(o, ctx, index) for index, o in enumerate(outs))
+
+def _record_versions(ctx: Any, args: Any, result: Any) -> None:
+    """Remember the versions of the tensors forward saved, for ``check_saved_versions``."""
+    saved = []
+    rule = ctx.saves_inputs
+    if rule == "cross":
+        parents = ctx.parents
+        saved = [(i, args[i], args[i]._version) for i in (0, 1)
+                 if parents[1 - i] is not None and isinstance(args[i], Tensor)]
+    elif rule:
+        saved = [(i, a, a._version) for i, a in enumerate(args) if isinstance(a, Tensor)]
+    if ctx.saves_output:
+        saved.append((-1, weakref.ref(result), result._version))
+    if saved:
+        ctx._version_check = saved

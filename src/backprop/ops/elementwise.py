@@ -63,6 +63,7 @@ class Mul(Op):
     """a · b."""
 
     derivative = "∂(ab)/∂a = b,  ∂(ab)/∂b = a"
+    saves_inputs = "cross"
 
     def forward(ctx, a: Any, b: Any) -> Any:
         ctx.a, ctx.b = a, b
@@ -80,6 +81,7 @@ class Div(Op):
     """a / b."""
 
     derivative = "∂(a/b)/∂a = 1/b,  ∂(a/b)/∂b = −a/b²"
+    saves_inputs = True
 
     def forward(ctx, a: Any, b: Any) -> Any:
         ctx.a, ctx.b = a, b
@@ -110,6 +112,7 @@ class PowScalar(Op):
     """xᶜ for a constant exponent c."""
 
     derivative = "∂xᶜ/∂x = c·xᶜ⁻¹"
+    saves_inputs = True
 
     def forward(ctx, x: Any, exponent: float) -> Any:
         ctx.x, ctx.exponent = x, exponent
@@ -128,6 +131,7 @@ class Pow(Op):
     """aᵇ with both operands variable (or a constant base: cˣ)."""
 
     derivative = "∂aᵇ/∂a = b·aᵇ⁻¹,  ∂aᵇ/∂b = aᵇ·ln a"
+    saves_inputs = saves_output = True
 
     def forward(ctx, a: Any, b: Any) -> Any:
         ctx.a, ctx.b = a, b
@@ -153,6 +157,7 @@ class Exp(Op):
     """eˣ."""
 
     derivative = "∂eˣ/∂x = eˣ"
+    saves_output = True
 
     def forward(ctx, x: Any) -> Any:
         ctx.out = out = xp.exp(x)
@@ -166,6 +171,7 @@ class Log(Op):
     """ln x."""
 
     derivative = "∂ln x/∂x = 1/x"
+    saves_inputs = True
 
     def forward(ctx, x: Any) -> Any:
         ctx.x = x
@@ -179,6 +185,7 @@ class Sqrt(Op):
     """√x."""
 
     derivative = "∂√x/∂x = 1/(2√x)"
+    saves_output = True
 
     def forward(ctx, x: Any) -> Any:
         ctx.out = out = xp.sqrt(x)
@@ -192,6 +199,7 @@ class Abs(Op):
     """|x|."""
 
     derivative = "∂|x|/∂x = sign(x)"
+    saves_inputs = True
 
     def forward(ctx, x: Any) -> Any:
         ctx.x = x
@@ -205,6 +213,7 @@ class Clamp(Op):
     """min(max(x, lo), hi); the gradient passes where lo ≤ x ≤ hi (PyTorch's convention)."""
 
     derivative = "∂clamp(x)/∂x = 1 if lo ≤ x ≤ hi else 0"
+    saves_inputs = True
 
     def forward(ctx, x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
         ctx.x, ctx.lo, ctx.hi = x, min, max
@@ -224,6 +233,7 @@ class Tanh(Op):
     """tanh x."""
 
     derivative = "∂tanh x/∂x = 1 − tanh²x"
+    saves_output = True
 
     def forward(ctx, x: Any) -> Any:
         ctx.out = out = xp.tanh(x)
@@ -238,6 +248,7 @@ class Sigmoid(Op):
     """σ(x) = 1 / (1 + e⁻ˣ)."""
 
     derivative = "∂σ(x)/∂x = σ(x)(1 − σ(x))"
+    saves_output = True
 
     def forward(ctx, x: Any) -> Any:
         # exp(-x) overflows to inf for x < -88 in float32; 1/(1+inf) = 0 is the right limit.
@@ -257,6 +268,7 @@ class ReLU(Op):
     """max(x, 0)."""
 
     derivative = "∂relu(x)/∂x = 1 if x > 0 else 0"
+    saves_output = True
 
     def forward(ctx, x: Any) -> Any:
         ctx.out = out = xp.maximum(x, 0)
@@ -309,6 +321,7 @@ class GELU(Op):
     """x·Φ(x), Φ the standard normal CDF (``approximate='tanh'``: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))))."""
 
     derivative = "∂gelu(x)/∂x = Φ(x) + x·φ(x)"
+    saves_inputs = True
 
     def forward(ctx, x: Any, approximate: str = "none") -> Any:
         ctx.x, ctx.approximate = x, approximate
@@ -352,6 +365,7 @@ class Maximum(Op):
     """max(a, b) element-wise; ties split the gradient evenly (PyTorch's convention)."""
 
     derivative = "∂max(a,b)/∂a = 1 if a > b, ½ if a = b, else 0"
+    saves_inputs = True
 
     def forward(ctx, a: Any, b: Any) -> Any:
         ctx.a, ctx.b = a, b
@@ -371,6 +385,7 @@ class Minimum(Op):
     """min(a, b) element-wise; ties split the gradient evenly."""
 
     derivative = "∂min(a,b)/∂a = 1 if a < b, ½ if a = b, else 0"
+    saves_inputs = True
 
     def forward(ctx, a: Any, b: Any) -> Any:
         ctx.a, ctx.b = a, b

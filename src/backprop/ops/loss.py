@@ -229,6 +229,7 @@ class BCELoss(Op):
     """ℓ = −w[y log x + (1 − y) log(1 − x)] for probabilities x; logs clamped at −100."""
 
     derivative = "∂ℓ/∂x = w(x − y) / (x(1 − x))"
+    saves_inputs = True
 
     def forward(ctx, input: Any, target: Any, weight: Any = None,  # noqa: A002
                 reduction: str = "mean") -> Any:
@@ -265,6 +266,7 @@ class BCEWithLogitsLoss(Op):
     """Sigmoid and BCE in one stable op: ℓ = w[(1 − y)x + (1 + (p − 1)y)·log(1 + e⁻ˣ)]."""
 
     derivative = "∂ℓ/∂x = w[(1 + (p − 1)y)σ(x) − py]  (p the positive weight)"
+    saves_inputs = True
 
     def forward(ctx, input: Any, target: Any, weight: Any = None,  # noqa: A002
                 pos_weight: Any = None, reduction: str = "mean") -> Any:

@@ -18,6 +18,7 @@ class MatMul(Op):
     """a @ b with NumPy's rules: 1-D operands, batch dimensions broadcast."""
 
     derivative = "∂(AB)/∂A: G·Bᵀ,  ∂(AB)/∂B: Aᵀ·G"
+    saves_inputs = "cross"
 
     def forward(ctx, a: Any, b: Any) -> Any:
         ctx.a, ctx.b = a, b
@@ -53,6 +54,7 @@ class Linear(Op):
     """y = x Wᵀ + b, for x of shape (*, in_features) and W of shape (out_features, in_features)."""
 
     derivative = "∂y/∂x = W,  ∂L/∂W = Gᵀx,  ∂L/∂b = Σ G over the batch"
+    saves_inputs = "cross"
 
     def forward(ctx, x: Any, weight: Any, bias: Any = None) -> Any:
         if x.ndim == 0 or x.shape[-1] != weight.shape[1]:

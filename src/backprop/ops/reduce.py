@@ -108,6 +108,7 @@ class Amax(Op):
     PyTorch's ``amax`` and ``max()`` with no dim."""
 
     derivative = "∂max(x)/∂xⱼ = 1/k for each of the k maximal xⱼ, else 0"
+    saves_inputs = True
 
     def forward(ctx, x: Any, dim: Any = None, keepdim: bool = False, largest: bool = True) -> Any:
         dims = normalize_dims(dim, x.ndim)
@@ -129,6 +130,7 @@ class Softmax(Op):
     """softmax(x)ᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} along ``dim``."""
 
     derivative = "∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ − sⱼ)"
+    saves_output = True
 
     def forward(ctx, x: Any, dim: int) -> Any:
         ctx.dim = dim
@@ -148,6 +150,7 @@ class LogSoftmax(Op):
     """log softmax(x)ᵢ = xᵢ − log Σⱼ e^{xⱼ} along ``dim``."""
 
     derivative = "∂ log sᵢ/∂xⱼ = δᵢⱼ − sⱼ"
+    saves_output = True
 
     def forward(ctx, x: Any, dim: int) -> Any:
         ctx.dim = dim
@@ -164,6 +167,7 @@ class LogSumExp(Op):
     """log Σ e^{x} over ``dim``."""
 
     derivative = "∂ logΣe^{x}/∂xⱼ = softmax(x)ⱼ"
+    saves_inputs = True
 
     def forward(ctx, x: Any, dim: Any, keepdim: bool = False) -> Any:
         dims = normalize_dims(dim, x.ndim)
