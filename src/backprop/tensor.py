@@ -41,9 +41,9 @@ def _as_array(data: Any, dtype: Any = None) -> Any:
 def _operand(value: Any) -> Any:
     """The other operand of an arithmetic operator: Tensors and Python numbers pass,
     NumPy scalars become Python numbers (so float32 stays float32), arrays become Tensors."""
-    if isinstance(value, Tensor | float | int):
+    if isinstance(value, Tensor) or type(value) is float or type(value) is int:
         return value
-    if isinstance(value, xp.generic | numbers.Number):
+    if isinstance(value, xp.generic | numbers.Number):  # np.float64 is a float subclass too
         return value.item() if hasattr(value, "item") else value
     return Tensor(value)
 
@@ -64,6 +64,7 @@ class Tensor:
         self._output_index = 0
         self._version = 0
         self._hooks = None
+        self._post_hooks = None  # set, so that the engine's look-up finds it at once
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)

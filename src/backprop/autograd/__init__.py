@@ -1,10 +1,11 @@
 """Reverse-mode automatic differentiation: the graph, the engine, custom Functions."""
 
+from . import engine as _engine
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward as _backward
 from .function import Function, Op
-from .gradcheck import GradcheckError, gradcheck
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck
 
 __all__ = [
     "Function", "Op", "backward", "grad", "gradcheck", "GradcheckError", "no_grad",
@@ -18,39 +19,52 @@ def backward(tensors, grad_tensors=None, retain_graph=False):  # type: ignore[no
     if not isinstance(tensors, list | tuple):
         tensors, grad_tensors = [tensors], [grad_tensors]
     grad_tensors = grad_tensors or [None] * len(tensors)
-    for tensor, gradient in zip(tensors, grad_tensors):
-        _backward(tensor, gradient, retain_graph=True if len(tensors) > 1 else retain_graph)
+    last = len(tensors) - 1
+    for i, (tensor, gradient) in enumerate(zip(tensors, grad_tensors)):
+        # the roots may share nodes: keep the graph until the last one has gone through it
+        _backward(tensor, gradient, retain_graph=retain_graph if i == last else True)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=False):  # type: ignore[no-untyped-def]
+def grad(outputs, inputs, grad_outputs=None, retain_graph=False,  # type: ignore[no-untyped-def]
+         create_graph=False, allow_unused=False):
     """``torch.autograd.grad``: the gradients of ``outputs`` with respect to ``inputs``,
-    returned rather than accumulated (``.grad`` of the inputs is left as it was)."""
-    single = not isinstance(inputs, list | tuple)
-    inputs = [inputs] if single else list(inputs)
-    saved = [t.grad for t in inputs]
-    for t in inputs:
-        t.grad = None
-    hooks = []
+    returned as a tuple rather than accumulated: no ``.grad`` anywhere in the graph changes."""
+    if create_graph:
+        raise NotImplementedError("autograd.grad: create_graph=True (double backward)")
+    inputs = [inputs] if not isinstance(inputs, list | tuple) else list(inputs)
     captured: dict[int, object] = {}
-    try:
-        for position, t in enumerate(inputs):
-            if t.grad_fn is not None:
-                def keep(g, position=position):  # type: ignore[no-untyped-def]
-                    captured[position] = g.data.copy()
-                hooks.append(t.register_hook(keep))
-        backward(outputs, grad_outputs, retain_graph=retain_graph)
-        from ..tensor import Tensor
+    leaves = {id(t): position for position, t in enumerate(inputs) if t.grad_fn is None}
 
-        results = []
-        for position, t in enumerate(inputs):
-            if t.grad_fn is None:
-                results.append(t.grad)
-            else:
-                value = captured.get(position)
-                results.append(None if value is None else Tensor._make(value))
+    def sink(leaf, g):  # type: ignore[no-untyped-def]
+        """Instead of leaf.grad += g: keep g if the leaf is one of ``inputs``."""
+        position = leaves.get(id(leaf))
+        if position is not None:
+            previous = captured.get(position)
+            captured[position] = g.copy() if previous is None else previous + g
+
+    hooks = []
+    for position, t in enumerate(inputs):
+        if t.grad_fn is not None:
+            def keep(g, position=position):  # type: ignore[no-untyped-def]
+                captured[position] = g.data.copy()
+            hooks.append(t.register_hook(keep))
+    accumulate = _engine.accumulate_into_leaf
+    _engine.accumulate_into_leaf = sink
+    try:
+        backward(outputs, grad_outputs, retain_graph=retain_graph)
     finally:
+        _engine.accumulate_into_leaf = accumulate
         for handle in hooks:
             handle.remove()
-        for t, g in zip(inputs, saved):
-            t.grad = g
-    return results[0] if single else tuple(results)
+    from ..tensor import Tensor
+
+    results = []
+    for position, t in enumerate(inputs):
+        value = captured.get(position)
+        if value is None and not allow_unused:
+            raise RuntimeError(
+                f"autograd.grad: input {position} (shape {tuple(t.shape)}) was not used to "
+                "compute the outputs; pass allow_unused=True to get None for it"
+            )
+        results.append(None if value is None else Tensor._make(value))
+    return tuple(results)

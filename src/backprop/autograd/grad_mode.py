@@ -45,6 +45,18 @@ class set_grad_enabled:
     def __exit__(self, *exc: object) -> None:
         grad_state.enabled = self.prev
 
+    def __call__(self, func: F) -> F:
+        """As a decorator (``@set_grad_enabled(False)``) the mode holds only inside ``func``."""
+        grad_state.enabled = self.prev
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
 
 class _GradModeContext:
     """Base of ``no_grad`` and ``enable_grad``: a context manager and a decorator."""

@@ -105,9 +105,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     target = _t(target)
-    if target.data.dtype.kind == "f" and target.requires_grad:
-        raise NotImplementedError("cross_entropy: gradients with respect to soft targets")
-    return ls.CrossEntropyLoss.apply(input, target.data, weight=_data(weight),
+    soft = target.data.dtype.kind == "f" and target.requires_grad  # class probabilities learn
+    return ls.CrossEntropyLoss.apply(input, target if soft else target.data, weight=_data(weight),
                                      ignore_index=ignore_index, reduction=reduction,
                                      label_smoothing=label_smoothing)
 

@@ -1,0 +1,278 @@
+"""The engine: accumulation, freeing the graph, deep and diamond graphs, hooks, retain_grad."""
+
+import numpy as np
+import pytest
+import torch
+
+import backprop as bp
+
+
+def _pair(array, requires_grad=True):
+    return (bp.tensor(array, requires_grad=requires_grad),
+            torch.tensor(array, requires_grad=requires_grad))
+
+
+def test_gradients_accumulate_across_backward_calls():
+    a = np.array([0.5, -1.5, 2.0])
+    x, tx = _pair(a)
+    for _ in range(3):
+        (x * x).sum().backward()
+        (tx * tx).sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, 3 * 2 * a, rtol=1e-12)
+
+
+def test_second_backward_through_freed_graph_raises():
+    x = bp.tensor([1.0, 2.0], dtype=bp.float64, requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward_and_accumulates():
+    a = np.array([1.0, -2.0])
+    x, tx = _pair(a)
+    y, ty = (x.exp() * x).sum(), (tx.exp() * tx).sum()
+    y.backward(retain_graph=True)
+    ty.backward(retain_graph=True)
+    y.backward()
+    ty.backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_graph_freed_after_backward_releases_saved_arrays():
+    x = bp.tensor(np.ones(3), requires_grad=True)
+    y = x.exp()
+    node = y.grad_fn
+    y.sum().backward()
+    assert node.freed
+    assert not hasattr(node, "out")
+
+
+def test_deep_chain_has_no_recursion_limit():
+    depth = 5000
+    x = bp.tensor(0.3, dtype=bp.float64, requires_grad=True)
+    y = x
+    for _ in range(depth):
+        y = y * 1.0001 + 0.0
+    y.backward()
+    np.testing.assert_allclose(x.grad.item(), 1.0001**depth, rtol=1e-9)
+
+
+def test_deep_tanh_chain_matches_torch():
+    x, tx = _pair(np.array([0.2, -0.4]))
+    y, ty = x, tx
+    for _ in range(3000):
+        y, ty = y.tanh() + 0.01, ty.tanh() + 0.01
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-8)
+
+
+def test_deep_graph_can_be_dropped_without_backward():
+    x = bp.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(20000):
+        y = y + 1.0
+    del y  # freeing 20000 nested nodes must not overflow the stack
+
+
+def test_diamond_graph_sums_both_branches():
+    a = np.array([0.7, -1.3, 2.1])
+    x, tx = _pair(a)
+    left, tleft = x * 2.0, tx * 2.0
+    right, tright = x**2, tx**2
+    (left * right).sum().backward()
+    (tleft * tright).sum().backward()
+    np.testing.assert_allclose(x.grad.data, 6 * a**2, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_node_shared_by_many_consumers():
+    a = np.array([[0.5, -1.0], [1.5, 0.25]])
+    x, tx = _pair(a)
+    h, th = x.tanh(), tx.tanh()
+    y = h.sum() + (h * h).sum() + h[0].sum() + (h @ h).sum()
+    ty = th.sum() + (th * th).sum() + th[0].sum() + (th @ th).sum()
+    y.backward()
+    ty.backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_same_tensor_twice_in_one_op():
+    x, tx = _pair(np.array([1.5, -2.0]))
+    (x * x + x / x + x - x).sum().backward()
+    (tx * tx + tx / tx + tx - tx).sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_unused_output_of_multi_output_op():
+    x, tx = _pair(np.array([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]]))
+    values, indices = x.max(dim=1)
+    tvalues, tindices = tx.max(dim=1)
+    (values * 2).sum().backward()
+    (tvalues * 2).sum().backward()
+    np.testing.assert_array_equal(indices.data, tindices.numpy())
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
+
+
+def test_backward_on_non_scalar_without_gradient_says_so():
+    x = bp.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="scalar"):
+        (x * 2).backward()
+
+
+def test_backward_on_non_scalar_with_gradient():
+    x, tx = _pair(np.array([1.0, 2.0, 3.0]))
+    g = np.array([0.1, -1.0, 2.0])
+    (x * x).backward(bp.tensor(g))
+    (tx * tx).backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_backward_gradient_of_wrong_shape_raises():
+    x = bp.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="shape"):
+        (x * 2).backward(bp.ones(3))
+
+
+def test_backward_on_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        bp.tensor([1.0, 2.0]).sum().backward()
+
+
+def test_backward_on_a_leaf():
+    x = bp.tensor(3.0, requires_grad=True)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_scalar_backward_of_one_element_tensor():
+    x, tx = _pair(np.array([[2.0]]))
+    (x * 3).backward()
+    (tx * 3).backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
+
+
+# --- hooks and retain_grad ------------------------------------------------------------
+def test_leaf_hook_sees_and_replaces_the_gradient():
+    x = bp.tensor([1.0, 2.0], dtype=bp.float64, requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.data.copy()))
+    x.register_hook(lambda g: g * 10)
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(seen[0], [3.0, 3.0])
+    np.testing.assert_allclose(x.grad.data, [30.0, 30.0])
+
+
+def test_non_leaf_hook_replaces_the_gradient_flowing_upstream():
+    a = np.array([1.0, -2.0, 0.5])
+    x, tx = _pair(a)
+    h, th = x * x, tx * tx
+    h.register_hook(lambda g: g * 2 + 1)
+    th.register_hook(lambda g: g * 2 + 1)
+    (h.exp()).sum().backward()
+    (th.exp()).sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_hook_handle_remove():
+    x = bp.tensor([1.0], requires_grad=True)
+    handle = x.register_hook(lambda g: g * 0)
+    handle.remove()
+    (x * 2).sum().backward()
+    assert x.grad.item() == 2.0
+
+
+def test_hook_on_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError):
+        bp.tensor([1.0]).register_hook(lambda g: g)
+
+
+def test_retain_grad_keeps_non_leaf_gradients():
+    a = np.array([[1.0, -2.0], [0.5, 3.0]])
+    x, tx = _pair(a)
+    h, th = x.tanh(), tx.tanh()
+    h.retain_grad()
+    th.retain_grad()
+    y, ty = h * 2, th * 2
+    y.retain_grad()
+    ty.retain_grad()
+    (y * h).sum().backward()
+    (ty * th).sum().backward()
+    assert h.retains_grad and not x.retains_grad
+    np.testing.assert_allclose(h.grad.data, th.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y.grad.data, ty.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_non_leaf_without_retain_grad_has_no_grad():
+    x = bp.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.sum().backward()
+    assert h.grad is None
+    assert x.grad is not None
+
+
+def test_retain_grad_accumulates_like_torch():
+    x, tx = _pair(np.array([1.0, 2.0]))
+    h, th = x * 3, tx * 3
+    h.retain_grad()
+    th.retain_grad()
+    (h * h).sum().backward(retain_graph=True)
+    (th * th).sum().backward(retain_graph=True)
+    (h * h).sum().backward()
+    (th * th).sum().backward()
+    np.testing.assert_allclose(h.grad.data, th.grad.numpy(), rtol=1e-12)
+
+
+# --- requires_grad, detach ---------------------------------------------------------------
+def test_requires_grad_propagates():
+    a = bp.tensor([1.0, 2.0], requires_grad=True)
+    b = bp.tensor([3.0, 4.0])
+    assert (a * b).requires_grad and not (b * b).requires_grad
+    assert (a * b).grad_fn is not None and (b * b).grad_fn is None
+    assert a.is_leaf and b.is_leaf and not (a + b).is_leaf
+    assert (b + 1).is_leaf  # made without grad: a leaf, as in PyTorch
+
+
+def test_detach_cuts_the_graph_and_shares_data():
+    x = bp.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    d = y.detach()
+    assert not d.requires_grad and d.is_leaf and d.grad_fn is None
+    assert np.shares_memory(d.data, y.data)
+    (x * d).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [2.0, 4.0])
+
+
+def test_detach_in_the_middle_of_a_graph_matches_torch():
+    x, tx = _pair(np.array([0.5, 1.5]))
+    y = x * x.detach().exp()
+    ty = tx * tx.detach().exp()
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_requires_grad_underscore():
+    x = bp.tensor([1.0, 2.0])
+    assert x.requires_grad_() is x and x.requires_grad
+    x.requires_grad_(False)
+    assert not x.requires_grad
+    with pytest.raises(RuntimeError, match="floating point"):
+        bp.tensor([1, 2]).requires_grad_()
+    y = bp.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError):
+        y.requires_grad_(False)
+
+
+def test_in_place_update_of_leaf_needing_grad_raises():
+    x = bp.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place"):
+        x.add_(1.0)
+    with bp.no_grad():
+        x.add_(1.0)
+    np.testing.assert_allclose(x.data, [2.0, 3.0])
