@@ -183,6 +183,9 @@ class CrossEntropyLoss(Op):
             ctx.target_mass = weighted
             ctx.sample_weight = weighted.sum(axis=1)
             ctx.denominator = flat.shape[0]
+            # ∂ℓₙ/∂p_c = −(1 − smoothing)·w_c·log softmax(xₙ)_c (soft targets can learn too)
+            scale = 1 - label_smoothing
+            ctx.grad_target_flat = -(log_probs * (scale if w is None else scale * w))
         else:
             _check_targets("cross_entropy", input, target)
             labels = target.reshape(-1)
@@ -217,12 +220,16 @@ class CrossEntropyLoss(Op):
         # ∂ℓₙ/∂x = (Σ_c m_c) softmax(x) − m, m the (weighted) target mass of sample n.
         grad_flat = ctx.probs * ctx.sample_weight[:, None] - ctx.target_mass
         if ctx.reduction == "none":
-            grad_flat *= grad.reshape(-1, 1)
+            upstream = grad.reshape(-1, 1)
         elif ctx.reduction == "mean":
-            grad_flat *= grad / ctx.denominator
+            upstream = grad / ctx.denominator
         else:
-            grad_flat *= grad
-        return _class_axis_back(grad_flat, ctx.shape), None
+            upstream = grad
+        grad_flat *= upstream
+        grad_target = None
+        if ctx.parents[1] is not None:
+            grad_target = _class_axis_back(ctx.grad_target_flat * upstream, ctx.shape)
+        return _class_axis_back(grad_flat, ctx.shape), grad_target
 
 
 class BCELoss(Op):

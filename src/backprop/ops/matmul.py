@@ -34,6 +34,8 @@ class MatMul(Op):
     def backward(ctx, grad: Any) -> Any:
         pa, pb = ctx.parents
         a, b = ctx.a, ctx.b
+        if a.ndim == 1 and b.ndim == 1:  # the dot product a·b: grad is a scalar
+            return (None if pa is None else grad * b, None if pb is None else grad * a)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         if a.ndim == 1:
