@@ -1,0 +1,120 @@
+"""Adagrad: per-coordinate learning rates from the sum of squared gradients (Duchi et al.)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..backends import xp
+from ..tensor import Tensor
+from .optimizer import Optimizer, _step_tensor
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad, as ``torch.optim.Adagrad``.
+
+    For each parameter :math:`\theta` with gradient :math:`g` (negated when
+    ``maximize``), at step :math:`t = 1, 2, \dots`:
+
+    .. math::
+        g &\leftarrow g + \lambda\theta \\
+        \tilde\gamma &\leftarrow \gamma / (1 + (t-1)\eta) \\
+        s_t &\leftarrow s_{t-1} + g^2 \\
+        \theta &\leftarrow \theta - \tilde\gamma\, g / (\sqrt{s_t} + \epsilon)
+
+    State per parameter: ``step`` and ``sum`` (:math:`s`, starting at
+    ``initial_accumulator_value``), created with the optimizer.
+
+    Args:
+        params: parameters, or dicts defining parameter groups.
+        lr: learning rate :math:`\gamma` (default ``1e-2``).
+        lr_decay: :math:`\eta` (default 0).
+        weight_decay: :math:`\lambda` (default 0).
+        initial_accumulator_value: the starting value of :math:`s` (default 0).
+        eps: :math:`\epsilon` (default ``1e-10``).
+        maximize: maximise the objective instead of minimising it.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> w = bp.nn.Parameter(bp.tensor([1.0, -2.0]))
+        >>> opt = bp.optim.Adagrad([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> opt.step()
+        >>> [round(x, 4) for x in w.detach().tolist()]
+        [0.9, -1.9]
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(
+                f"Invalid initial_accumulator_value value: {initial_accumulator_value}"
+            )
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, group)
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        state = self.state[p]
+        state["step"] = _step_tensor()
+        state["sum"] = Tensor._make(xp.full_like(p.data, group["initial_accumulator_value"]))
+        return state
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Perform one update of every parameter that has a gradient."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+            weight_decay, maximize = group["weight_decay"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                param, g = p.data, p.grad.data
+                state = self.state[p] or self._init_state(p, group)
+                step_t = state["step"].data
+                step_t += 1
+                step = float(step_t)
+
+                if maximize:
+                    g = xp.negative(g, out=self._scratch(param, 0))
+                if weight_decay != 0:  # g + wd * p
+                    d_p = xp.multiply(param, weight_decay, out=self._scratch(param, 1))
+                    g = xp.add(g, d_p, out=self._scratch(param, 0))
+                clr = lr / (1 + (step - 1) * lr_decay)
+
+                state_sum = state["sum"].data  # s + (1 * g) g
+                work = xp.multiply(g, g, out=self._scratch(param, 1))
+                xp.add(state_sum, work, out=state_sum)
+                std = xp.sqrt(state_sum, out=self._scratch(param, 1))
+                xp.add(std, eps, out=std)
+                update = xp.multiply(g, -clr, out=self._scratch(param, 2))
+                xp.add(param, xp.divide(update, std, out=update), out=param)
+                p._version += 1
+        return loss

@@ -1,0 +1,145 @@
+"""Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..backends import xp
+from ..tensor import Tensor
+from . import _fused
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (optionally with momentum), as ``torch.optim.SGD``.
+
+    For each parameter :math:`\theta` with gradient :math:`g` (negated when
+    ``maximize``), learning rate :math:`\gamma`, momentum :math:`\mu`, dampening
+    :math:`\tau` and weight decay :math:`\lambda`:
+
+    .. math::
+        g &\leftarrow g + \lambda\theta \\
+        b_t &\leftarrow g \text{ at the first step, else } \mu b_{t-1} + (1-\tau) g \\
+        g &\leftarrow g + \mu b_t \text{ (Nesterov) or } b_t \text{ (classical momentum)} \\
+        \theta &\leftarrow \theta - \gamma g
+
+    (the momentum lines only when :math:`\mu \ne 0`). The buffer :math:`b` is
+    ``state[p]["momentum_buffer"]``, in the parameter's dtype.
+
+    Args:
+        params: parameters, or dicts defining parameter groups.
+        lr: learning rate :math:`\gamma` (default ``1e-3``).
+        momentum: momentum factor :math:`\mu` (default 0).
+        dampening: dampening :math:`\tau` of the momentum (default 0).
+        weight_decay: L2 penalty :math:`\lambda` (default 0).
+        nesterov: use Nesterov momentum (needs momentum > 0 and zero dampening).
+        maximize: maximise the objective instead of minimising it.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> w = bp.nn.Parameter(bp.tensor([1.0, -2.0]))
+        >>> opt = bp.optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> (w * w).sum().backward()
+        >>> opt.step()
+        >>> w.detach().tolist()
+        [0.800000011920929, -1.600000023841858]
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Perform one update of every parameter that has a gradient."""
+        loss = self._closure_loss(closure)
+        kernels = _fused.kernels()
+        for group in self.param_groups:
+            lr = group["lr"]
+            momentum = group["momentum"]
+            dampening = group["dampening"]
+            weight_decay = group["weight_decay"]
+            nesterov = group["nesterov"]
+            maximize = group["maximize"]
+            state = self.state
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                param, g = p.data, grad.data
+                buf = None
+                if momentum != 0:
+                    entry = state[p].get("momentum_buffer")
+                    if entry is not None:
+                        buf = entry.data
+                if kernels is not None and kernels.sgd_supports(param, g, buf):
+                    if momentum != 0 and buf is None:
+                        buf = xp.empty_like(param)
+                        state[p]["momentum_buffer"] = Tensor._make(buf)
+                        first = True
+                    else:
+                        first = False
+                    kernels.sgd(param, g, buf, lr, momentum, dampening, weight_decay,
+                                nesterov, maximize, first)
+                else:
+                    self._sgd_numpy(p, param, g, buf, lr, momentum, dampening, weight_decay,
+                                    nesterov, maximize)
+                p._version += 1
+        return loss
+
+    def _sgd_numpy(self, p: Tensor, param: Any, g: Any, buf: Any, lr: float, momentum: float,
+                   dampening: float, weight_decay: float, nesterov: bool,
+                   maximize: bool) -> None:
+        """One parameter's update with in-place NumPy ufuncs, in PyTorch's order."""
+        if weight_decay != 0:  # g + wd * p, into a work array (p.grad stays as it is)
+            d_p = xp.multiply(param, weight_decay, out=self._scratch(param, 0))
+            if maximize:
+                xp.subtract(d_p, g, out=d_p)
+            else:
+                xp.add(g, d_p, out=d_p)
+            g = d_p
+        elif maximize:
+            g = xp.negative(g, out=self._scratch(param, 0))
+        if momentum != 0:
+            if buf is None:
+                buf = g.copy()
+                self.state[p]["momentum_buffer"] = Tensor._make(buf)
+            else:
+                xp.multiply(buf, momentum, out=buf)
+                if dampening == 0:
+                    xp.add(buf, g, out=buf)
+                else:
+                    xp.add(buf, xp.multiply(g, 1 - dampening, out=self._scratch(param, 1)),
+                           out=buf)
+            if nesterov:
+                step = xp.multiply(buf, momentum, out=self._scratch(param, 1))
+                g = xp.add(g, step, out=step)
+            else:
+                g = buf
+        xp.subtract(param, xp.multiply(g, lr, out=self._scratch(param, 1)), out=param)
