@@ -116,8 +116,8 @@ def randn(*size: Any, dtype: Any = None, requires_grad: bool = False,
 
 def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None,
             generator: Any = None) -> Tensor:
-    if high is None:
-        low, high = 0, low
+    if high is None or isinstance(high, tuple | list):  # randint(high, size), as PyTorch
+        low, high, size = 0, low, size if high is None else high
     array = rng(generator).integers(low, high, size=tuple(size))
     return Tensor._make(array.astype(dtypes.to_dtype(dtype) or xp.int64))
 

@@ -276,3 +276,35 @@ def test_in_place_update_of_leaf_needing_grad_raises():
     with bp.no_grad():
         x.add_(1.0)
     np.testing.assert_allclose(x.data, [2.0, 3.0])
+
+
+def test_leaf_gradients_never_share_memory():
+    x = bp.tensor([1.0, 2.0], requires_grad=True)
+    y = bp.tensor([3.0, 4.0], requires_grad=True)
+    w = bp.tensor([0.5, -0.5], requires_grad=True)
+    (x + y + w.relu()).sum().backward()
+    assert not np.shares_memory(x.grad.data, y.grad.data)
+    assert not np.shares_memory(x.grad.data, w.grad.data)
+    x.grad.data[0] = 100.0
+    assert y.grad.data[0] == 1.0
+
+
+def test_user_gradient_is_not_aliased_by_grad():
+    x = bp.tensor([1.0, 2.0], requires_grad=True)
+    g = bp.tensor([1.0, 1.0])
+    x.reshape(2, 1).backward(g.reshape(2, 1))
+    g.data[0] = 7.0
+    assert x.grad.data[0] == 1.0
+    x.reshape(2).backward(g)
+    assert x.grad.data[0] == 8.0 and g.data[0] == 7.0
+
+
+def test_relu_in_place_backward_does_not_corrupt_shared_gradients():
+    a = np.array([[-1.0, 2.0], [3.0, -4.0]])
+    x, tx = _pair(a)
+    h, th = x * 1.0, tx * 1.0
+    y = h.relu() + h.tanh() + h.relu().exp()
+    ty = th.relu() + th.tanh() + th.relu().exp()
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)

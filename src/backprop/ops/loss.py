@@ -136,7 +136,8 @@ class NLLLoss(Op):
         if reduction == "sum":
             return xp.asarray(total)
         ctx.denominator = sample_weight.sum()
-        return xp.asarray(total / ctx.denominator)
+        with xp.errstate(invalid="ignore", divide="ignore"):  # all ignored: nan, as PyTorch
+            return xp.asarray(total / ctx.denominator)
 
     def backward(ctx, grad: Any) -> Any:
         scale = ctx.sample_weight
@@ -214,7 +215,8 @@ class CrossEntropyLoss(Op):
             return losses.reshape(input.shape[:1] + input.shape[2:] if input.ndim > 1 else ())
         if reduction == "sum":
             return xp.asarray(losses.sum())
-        return xp.asarray(losses.sum() / ctx.denominator)
+        with xp.errstate(invalid="ignore", divide="ignore"):  # all ignored: nan, as PyTorch
+            return xp.asarray(losses.sum() / ctx.denominator)
 
     def backward(ctx, grad: Any) -> Any:
         # ∂ℓₙ/∂x = (Σ_c m_c) softmax(x) − m, m the (weighted) target mass of sample n.
@@ -293,7 +295,8 @@ class BCEWithLogitsLoss(Op):
 
     def backward(ctx, grad: Any) -> Any:
         x, y = ctx.input, ctx.target
-        sig = 1 / (1 + xp.exp(-x))
+        with xp.errstate(over="ignore"):  # e^{800} = inf gives σ = 0, the right limit
+            sig = 1 / (1 + xp.exp(-x))
         if ctx.pos_weight is not None:
             g = (1 + (ctx.pos_weight - 1) * y) * sig - ctx.pos_weight * y
         else:

@@ -173,7 +173,8 @@ class LogSumExp(Op):
         dims = normalize_dims(dim, x.ndim)
         peak = x.max(axis=dims, keepdims=True)
         peak = xp.where(xp.isfinite(peak), peak, 0)
-        kept = xp.log(xp.exp(x - peak).sum(axis=dims, keepdims=True)) + peak
+        with xp.errstate(divide="ignore"):  # a row of −∞ has log Σ e^x = −∞
+            kept = xp.log(xp.exp(x - peak).sum(axis=dims, keepdims=True)) + peak
         ctx.x, ctx.kept, ctx.dims, ctx.keepdim = x, kept, dims, keepdim
         return kept if keepdim else xp.squeeze(kept, axis=dims)
 
