@@ -92,16 +92,16 @@ def _digit_art(pixels: Any) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        if args.plain:
-            raise ImportError
-        from rich.console import Console
-        from rich.live import Live
-        from rich.table import Table
-    except ImportError:
-        Console = None  # noqa: N806
-
-    console = Console(highlight=False) if Console else None
+    console: Any = None
+    if not args.plain:
+        try:
+            from rich.console import Console
+            from rich.live import Live
+            from rich.table import Table
+        except ImportError:  # rich is optional: plain lines instead
+            pass
+        else:
+            console = Console(highlight=False)
     say = console.print if console else print
     say(f"training a 64-{args.hidden}-10 ReLU network on 1442 digits, testing on 355 "
         f"(SGD lr={args.lr} momentum={args.momentum}, batch {args.batch_size}, seed {args.seed})")

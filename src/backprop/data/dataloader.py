@@ -128,7 +128,8 @@ class DataLoader:
         self.collate_fn = collate_fn
 
     def __len__(self) -> int:
-        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
+        sampler: Any = self.batch_sampler if self.batch_sampler is not None else self.sampler
+        return len(sampler)
 
     def __iter__(self) -> Iterator[Any]:
         dataset = self.dataset
