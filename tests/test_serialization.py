@@ -199,3 +199,33 @@ def test_missing_file(tmp_path):
         bp.load(tmp_path / "nope.safetensors")
     with pytest.raises(bp.SerializationError, match="is a directory"):
         bp.load(tmp_path)
+
+
+@pytest.mark.parametrize("make", [lambda p: bp.optim.SGD(p, lr=0.1, momentum=0.9),
+                                  lambda p: bp.optim.Adam(p, lr=0.01)])
+def test_checkpoint_resumes_training_exactly(tmp_path, make):
+    x, y = bp.randn(8, 5, dtype=bp.float64), bp.randn(8, 3, dtype=bp.float64)
+
+    def steps(model, optimizer, n):
+        for _ in range(n):
+            optimizer.zero_grad()
+            ((model(x) - y) ** 2).mean().backward()
+            optimizer.step()
+
+    _, model = _pair()
+    optimizer = make(model.parameters())
+    steps(model, optimizer, 3)
+    bp.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 3},
+            tmp_path / "ckpt.safetensors")
+    steps(model, optimizer, 2)
+
+    checkpoint = bp.load(tmp_path / "ckpt.safetensors")
+    _, resumed = _pair()
+    resumed.load_state_dict(checkpoint["model"])
+    resumed_optimizer = make(resumed.parameters())
+    resumed_optimizer.load_state_dict(checkpoint["optimizer"])
+    assert checkpoint["epoch"] == 3
+    steps(resumed, resumed_optimizer, 2)
+    for (name, a), (_, b) in zip(model.state_dict().items(), resumed.state_dict().items(),
+                                 strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
