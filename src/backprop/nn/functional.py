@@ -5,6 +5,7 @@ Modules hold parameters and call these; the math lives in ``backprop.ops``.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ..ops import elementwise as ew
@@ -63,13 +64,24 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     return ew.GELU.apply(input, approximate=approximate)
 
 
-def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+def _implicit_dim(name: str, ndim: int) -> int:
+    """PyTorch's legacy choice when no ``dim`` is given: 0 for 0-, 1- and 3-D input, else 1."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
     """e^{xᵢ} / Σⱼ e^{xⱼ} along ``dim``."""
+    if dim is None:
+        dim = _implicit_dim("softmax", input.ndim)
     return rd.Softmax.apply(input, dim=dim)
 
 
-def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
     """xᵢ − log Σⱼ e^{xⱼ} along ``dim``."""
+    if dim is None:
+        dim = _implicit_dim("log_softmax", input.ndim)
     return rd.LogSoftmax.apply(input, dim=dim)
 
 

@@ -124,6 +124,8 @@ class PowScalar(Op):
         x, c = ctx.x, ctx.exponent
         if c == 2:
             return grad * (x + x)
+        if c == 0:  # x⁰ = 1 is constant, even at x = 0 (where 0·0⁻¹ would be nan)
+            return xp.zeros_like(grad)
         return grad * (c * x ** (c - 1))
 
 

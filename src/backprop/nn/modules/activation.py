@@ -82,7 +82,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input: Any) -> Any:  # noqa: A002
-        return F.softmax(input, -1 if self.dim is None else self.dim)
+        return F.softmax(input, self.dim)  # dim None: PyTorch's implicit choice
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -96,7 +96,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input: Any) -> Any:  # noqa: A002
-        return F.log_softmax(input, -1 if self.dim is None else self.dim)
+        return F.log_softmax(input, self.dim)  # dim None: PyTorch's implicit choice
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
