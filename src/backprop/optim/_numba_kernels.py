@@ -83,3 +83,49 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lerp_coeff, lerp_smal
             v = top
         denom = math.sqrt(v) / bias_correction2_sqrt + eps
         param[i] = p + (neg_step_size * m) / denom  # param.addcdiv_(m, denom, -step_size)
+
+
+@numba.njit(cache=True, nogil=True)
+def rmsprop(param, grad, square_avg, grad_avg, buf, alpha, one_minus_alpha,  # type: ignore[no-untyped-def]
+            lerp_coeff, lerp_small, eps, lr, weight_decay, centered, use_momentum, momentum,
+            maximize):
+    """RMSprop on flat arrays (see ``RMSprop``), operation by operation as PyTorch."""
+    neg_lr = -lr
+    for i in range(param.size):
+        g = grad[i]
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = fma(param[i], weight_decay, g)
+        v = fma(one_minus_alpha * g, g, square_avg[i] * alpha)  # mul_(a).addcmul_(g, g, 1-a)
+        square_avg[i] = v
+        if centered:
+            ga = grad_avg[i]
+            if lerp_small:  # grad_avg.lerp_(g, 1 - alpha)
+                ga = fma(lerp_coeff, g - ga, ga)
+            else:
+                ga = fma(lerp_coeff, g - ga, g)
+            grad_avg[i] = ga
+            avg = math.sqrt(fma(-ga, ga, v)) + eps  # v.addcmul(ga, ga, value=-1).sqrt_()
+        else:
+            avg = math.sqrt(v) + eps
+        if use_momentum:
+            b = buf[i] * momentum + g / avg  # buf.mul_(momentum).addcdiv_(g, avg)
+            buf[i] = b
+            param[i] = fma(b, neg_lr, param[i])
+        else:
+            param[i] = param[i] + (neg_lr * g) / avg  # param.addcdiv_(g, avg, value=-lr)
+
+
+@numba.njit(cache=True, nogil=True)
+def adagrad(param, grad, state_sum, neg_clr, eps, weight_decay, maximize):  # type: ignore[no-untyped-def]
+    """Adagrad on flat arrays (see ``Adagrad``), operation by operation as PyTorch."""
+    for i in range(param.size):
+        g = grad[i]
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = fma(param[i], weight_decay, g)
+        s = fma(g, g, state_sum[i])  # state_sum.addcmul_(g, g, value=1)
+        state_sum[i] = s
+        param[i] = param[i] + (neg_clr * g) / (math.sqrt(s) + eps)

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..backends import xp
 from ..tensor import Tensor
+from . import _fused
 from .optimizer import Optimizer, _step_tensor
 
 
@@ -90,6 +91,7 @@ class Adagrad(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one update of every parameter that has a gradient."""
         loss = self._closure_loss(closure)
+        kernels = _fused.kernels()
         for group in self.param_groups:
             lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
             weight_decay, maximize = group["weight_decay"], group["maximize"]
@@ -102,19 +104,26 @@ class Adagrad(Optimizer):
                 step_t += 1
                 step = float(step_t)
 
-                if maximize:
-                    g = xp.negative(g, out=self._scratch(param, 0))
-                if weight_decay != 0:  # g + wd * p
-                    d_p = xp.multiply(param, weight_decay, out=self._scratch(param, 1))
-                    g = xp.add(g, d_p, out=self._scratch(param, 0))
                 clr = lr / (1 + (step - 1) * lr_decay)
-
-                state_sum = state["sum"].data  # s + (1 * g) g
-                work = xp.multiply(g, g, out=self._scratch(param, 1))
-                xp.add(state_sum, work, out=state_sum)
-                std = xp.sqrt(state_sum, out=self._scratch(param, 1))
-                xp.add(std, eps, out=std)
-                update = xp.multiply(g, -clr, out=self._scratch(param, 2))
-                xp.add(param, xp.divide(update, std, out=update), out=param)
+                state_sum = state["sum"].data
+                if kernels is not None and kernels.supports(param, g, state_sum):
+                    kernels.adagrad(param, g, state_sum, clr, eps, weight_decay, maximize)
+                else:
+                    self._adagrad_numpy(param, g, state_sum, clr, eps, weight_decay, maximize)
                 p._version += 1
         return loss
+
+    def _adagrad_numpy(self, param: Any, g: Any, state_sum: Any, clr: float, eps: float,
+                       weight_decay: float, maximize: bool) -> None:
+        """One parameter's update with in-place NumPy ufuncs, in PyTorch's order."""
+        if maximize:
+            g = xp.negative(g, out=self._scratch(param, 0))
+        if weight_decay != 0:  # g + wd * p
+            d_p = xp.multiply(param, weight_decay, out=self._scratch(param, 1))
+            g = xp.add(g, d_p, out=self._scratch(param, 0))
+        work = xp.multiply(g, g, out=self._scratch(param, 1))  # s + (1 * g) g
+        xp.add(state_sum, work, out=state_sum)
+        std = xp.sqrt(state_sum, out=self._scratch(param, 1))
+        xp.add(std, eps, out=std)
+        update = xp.multiply(g, -clr, out=self._scratch(param, 2))  # p + ((-clr) g) / std
+        xp.add(param, xp.divide(update, std, out=update), out=param)

@@ -109,7 +109,7 @@ class Adam(Optimizer):
                 step_t += 1
                 arrays = (p.data, p.grad.data, state["exp_avg"].data, state["exp_avg_sq"].data,
                           state["max_exp_avg_sq"].data if group["amsgrad"] else None)
-                if kernels is not None and kernels.adam_supports(*arrays):
+                if kernels is not None and kernels.supports(*arrays):
                     kernels.adam(*arrays, float(step_t), *hyper)
                 else:
                     self._adam_numpy(*arrays, float(step_t), *hyper)

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..backends import xp
 from ..tensor import Tensor
+from . import _fused
 from .adam import _lerp_
 from .optimizer import Optimizer, _step_tensor
 
@@ -89,6 +90,7 @@ class RMSprop(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one update of every parameter that has a gradient."""
         loss = self._closure_loss(closure)
+        kernels = _fused.kernels()
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             weight_decay, momentum = group["weight_decay"], group["momentum"]
@@ -107,35 +109,45 @@ class RMSprop(Optimizer):
                         state["grad_avg"] = Tensor._make(xp.zeros_like(param))
                 step_t = state["step"].data
                 step_t += 1
-
-                if maximize:
-                    g = xp.negative(g, out=self._scratch(param, 0))
-                if weight_decay != 0:  # g + wd * p
-                    d_p = xp.multiply(param, weight_decay, out=self._scratch(param, 1))
-                    g = xp.add(g, d_p, out=self._scratch(param, 0))
-                square_avg = state["square_avg"].data  # v = a v + ((1 - a) g) g
-                xp.multiply(square_avg, alpha, out=square_avg)
-                work = xp.multiply(g, 1 - alpha, out=self._scratch(param, 1))
-                xp.add(square_avg, xp.multiply(work, g, out=work), out=square_avg)
-
-                avg = self._scratch(param, 1)
-                if centered:
-                    grad_avg = state["grad_avg"].data
-                    _lerp_(grad_avg, g, 1 - alpha, avg)
-                    xp.multiply(grad_avg, grad_avg, out=avg)  # v - (1 * ga) ga
-                    xp.sqrt(xp.subtract(square_avg, avg, out=avg), out=avg)
+                square_avg = state["square_avg"].data
+                grad_avg = state["grad_avg"].data if centered else None
+                buf = state["momentum_buffer"].data if momentum > 0 else None
+                if kernels is not None and kernels.supports(param, g, square_avg, grad_avg, buf):
+                    kernels.rmsprop(param, g, square_avg, grad_avg, buf, lr, alpha, eps,
+                                    weight_decay, momentum, centered, maximize)
                 else:
-                    xp.sqrt(square_avg, out=avg)
-                xp.add(avg, eps, out=avg)
-
-                update = self._scratch(param, 2)
-                if momentum > 0:
-                    buf = state["momentum_buffer"].data  # b = mu b + g / avg
-                    xp.multiply(buf, momentum, out=buf)
-                    xp.add(buf, xp.divide(g, avg, out=update), out=buf)
-                    xp.subtract(param, xp.multiply(buf, lr, out=update), out=param)
-                else:  # p + ((-lr) g) / avg
-                    xp.multiply(g, -lr, out=update)
-                    xp.add(param, xp.divide(update, avg, out=update), out=param)
+                    self._rmsprop_numpy(param, g, square_avg, grad_avg, buf, lr, alpha, eps,
+                                        weight_decay, momentum, maximize)
                 p._version += 1
         return loss
+
+    def _rmsprop_numpy(self, param: Any, g: Any, square_avg: Any, grad_avg: Any, buf: Any,
+                       lr: float, alpha: float, eps: float, weight_decay: float,
+                       momentum: float, maximize: bool) -> None:
+        """One parameter's update with in-place NumPy ufuncs, in PyTorch's order."""
+        if maximize:
+            g = xp.negative(g, out=self._scratch(param, 0))
+        if weight_decay != 0:  # g + wd * p
+            d_p = xp.multiply(param, weight_decay, out=self._scratch(param, 1))
+            g = xp.add(g, d_p, out=self._scratch(param, 0))
+        xp.multiply(square_avg, alpha, out=square_avg)  # v = a v + ((1 - a) g) g
+        work = xp.multiply(g, 1 - alpha, out=self._scratch(param, 1))
+        xp.add(square_avg, xp.multiply(work, g, out=work), out=square_avg)
+
+        avg = self._scratch(param, 1)
+        if grad_avg is not None:  # centered: sqrt(v - ga ga)
+            _lerp_(grad_avg, g, 1 - alpha, avg)
+            xp.multiply(grad_avg, grad_avg, out=avg)
+            xp.sqrt(xp.subtract(square_avg, avg, out=avg), out=avg)
+        else:
+            xp.sqrt(square_avg, out=avg)
+        xp.add(avg, eps, out=avg)
+
+        update = self._scratch(param, 2)
+        if buf is not None:  # b = mu b + g / avg; p - lr b
+            xp.multiply(buf, momentum, out=buf)
+            xp.add(buf, xp.divide(g, avg, out=update), out=buf)
+            xp.subtract(param, xp.multiply(buf, lr, out=update), out=param)
+        else:  # p + ((-lr) g) / avg
+            xp.multiply(g, -lr, out=update)
+            xp.add(param, xp.divide(update, avg, out=update), out=param)

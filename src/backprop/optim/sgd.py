@@ -98,7 +98,7 @@ class SGD(Optimizer):
                     entry = state[p].get("momentum_buffer")
                     if entry is not None:
                         buf = entry.data
-                if kernels is not None and kernels.sgd_supports(param, g, buf):
+                if kernels is not None and kernels.supports(param, g, buf):
                     if momentum != 0 and buf is None:
                         buf = xp.empty_like(param)
                         state[p]["momentum_buffer"] = Tensor._make(buf)
