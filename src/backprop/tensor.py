@@ -629,8 +629,20 @@ class Tensor:
         return mv.GetItem.apply(self, index=_index_data(index))
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        """``x[index] = value``; with grad on, recorded as in PyTorch: x becomes the output
+        of a ``SetItem`` node (its old value the node's input), so gradients flow to
+        ``value`` and to x's untouched elements."""
         self._check_inplace()
-        self.data[_index_data(index)] = value.data if isinstance(value, Tensor) else value
+        index = _index_data(index)
+        grad_value = isinstance(value, Tensor) and value.requires_grad
+        if grad_state.enabled and (self.requires_grad or grad_value):
+            old = Tensor._make(self.data, self._ctx, self._output_index)
+            old.requires_grad = self.requires_grad
+            new = mv.SetItem.apply(old, value, index=index)
+            self.data, self._ctx, self._output_index = new.data, new._ctx, 0
+            self.requires_grad = True
+        else:
+            self.data[index] = value.data if isinstance(value, Tensor) else value
         self._version += 1
 
     # --- in-place updates (no graph; for initialisation and optimizers) ---------------

@@ -308,3 +308,38 @@ def test_relu_in_place_backward_does_not_corrupt_shared_gradients():
     y.sum().backward()
     ty.sum().backward()
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_assignment_into_a_saved_output_is_refused_like_torch():
+    x = bp.tensor([1.0, 2.0], requires_grad=True)
+    tx = torch.tensor([1.0, 2.0], requires_grad=True)
+    y, ty = x.tanh(), tx.tanh()
+    y[0] = 0.0
+    ty[0] = 0.0
+    with pytest.raises(RuntimeError, match="in-place"):
+        y.sum().backward()
+    with pytest.raises(RuntimeError, match="inplace"):
+        ty.sum().backward()
+
+
+def test_assignment_builds_a_tensor_from_pieces_like_torch():
+    w, tw = _pair(np.array([0.5, -1.0]))
+    out, tout = bp.zeros(3, 2, dtype=bp.float64), torch.zeros(3, 2, dtype=torch.float64)
+    for i in range(3):
+        out[i] = (w * (i + 1)).tanh()
+        tout[i] = (tw * (i + 1)).tanh()
+    assert out.requires_grad and not out.is_leaf
+    (out * out).sum().backward()
+    (tout * tout).sum().backward()
+    np.testing.assert_allclose(w.grad.data, tw.grad.numpy(), rtol=1e-12)
+
+
+def test_assignment_without_grad_stays_in_place():
+    t = bp.zeros(3)
+    data = t.data
+    t[1] = bp.tensor(2.0)
+    assert t.data is data and t.is_leaf and not t.requires_grad
+    with bp.no_grad():
+        w = bp.tensor(1.0, requires_grad=True)
+        t[0] = w
+    assert not t.requires_grad and t.data[0] == 1.0

@@ -30,6 +30,12 @@ def _seq_named(L):
                                         ("out", L.nn.Linear(3, 2))]))
 
 
+def _assign(base, index, value):
+    """``base[index] = value`` as an expression (the table's calls return their result)."""
+    base[index] = value
+    return base
+
+
 OPS = [
     # --- arithmetic operators (hypothesis also broadcasts these) ---------------------
     case("add", [x(3, 4), x(3, 4)], lambda L, a, b: a + b, broadcast=True),
@@ -242,6 +248,18 @@ OPS = [
     case("index_negative_int_and_step", [x(3, 5)], lambda L, a: a[-1, ::2]),
     case("index_int_of_1d", [x(5)], lambda L, a: a[3]),
     case("index_chained", [x(4, 5)], lambda L, a: a[1:][:, L.t.tensor([0, 0])][0]),
+    # --- assignment (x[index] = v records the graph, as in PyTorch) ---------------------
+    case("setitem_row_from_tensor", [x(4, 3), x(3)],
+         lambda L, a, v: _assign(a.clone(), 1, v) * a),
+    case("setitem_scalar", [x(4, 3)], lambda L, a: _assign(a * 2, (slice(None), 0), 0.5).exp()),
+    case("setitem_mask", [x(3, 4), mask(3, 4)], lambda L, a, m: _assign(a.clone(), m, 0.0) * a),
+    case("setitem_broadcast_value", [x(4, 3), x(3)],
+         lambda L, a, v: _assign(a * 3, slice(1, 3), v)),
+    case("setitem_int_array", [x(4, 3), x(2, 3)],
+         lambda L, a, v: _assign(a.clone(), L.t.tensor([0, 2]), v)),
+    case("setitem_into_constant", [x(3), x(2, 3)],
+         lambda L, a, b: _assign(_assign(L.t.zeros(3, 3, dtype=a.dtype), 0, a),
+                                 slice(1, None), b) ** 2),
     # --- nn.functional -----------------------------------------------------------------
     case("F.linear", [x(5, 3), x(4, 3), x(4)], lambda L, a, w, b: L.F.linear(a, w, b)),
     case("F.linear_no_bias", [x(5, 3), x(4, 3)], lambda L, a, w: L.F.linear(a, w)),

@@ -95,6 +95,33 @@ class GetItem(Op):
         return grad_input
 
 
+class SetItem(Op):
+    """x with x[index] = v (out of place: ``Tensor.__setitem__`` rebases x onto this node).
+
+    The overwritten elements no longer depend on x; v's gradient is the gradient of the
+    elements it was written to, summed over broadcasting.
+    """
+
+    derivative = "∂y/∂x = 1 outside index, 0 inside;  ∂y[index]/∂v = 1"
+
+    def forward(ctx, x: Any, value: Any, index: Any) -> Any:
+        ctx.index = index
+        ctx.value_shape = xp.shape(value)
+        out = x.copy()
+        out[index] = value
+        return out
+
+    def backward(ctx, grad: Any) -> Any:
+        p_x, p_value = ctx.parents
+        grad_x = grad_value = None
+        if p_x is not None:
+            grad_x = grad.copy()
+            grad_x[ctx.index] = 0
+        if p_value is not None:
+            grad_value = unbroadcast(xp.asarray(grad[ctx.index]), ctx.value_shape)
+        return grad_x, grad_value
+
+
 class Cat(Op):
     """Tensors joined along an existing ``dim``."""
 
@@ -105,7 +132,9 @@ class Cat(Op):
             out = xp.concatenate(arrays, axis=dim)
         except ValueError as error:
             shapes = ", ".join(str(a.shape) for a in arrays)
-            raise RuntimeError(f"cat along dim {dim}: shapes {shapes} do not fit: {error}") from None
+            raise RuntimeError(
+                f"cat along dim {dim}: shapes {shapes} do not fit: {error}"
+            ) from None
         ctx.dim = dim % out.ndim
         ctx.splits = xp.cumsum([a.shape[ctx.dim] for a in arrays])[:-1]
         return out
