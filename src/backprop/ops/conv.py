@@ -1,0 +1,213 @@
+"""2-D convolution as one matrix product (im2col), and its two gradients.
+
+For an input x (N, C, H, W), a weight W (O, C/G, kh, kw) and G groups, the
+cross-correlation (what deep-learning libraries call convolution) is
+
+    y[n, o, i, j] = b[o] + Σ_{c, p, q} W[o, c, p, q] · x̃[n, g·C/G + c, i·s + p·d, j·s + q·d]
+
+with x̃ the zero-padded input, s the stride, d the dilation and g = o // (O/G).
+Unrolling every receptive field into a column ("im2col") turns it into one
+matrix product per group:
+
+    cols (C·kh·kw, N·Ho·Wo),   Y = W₂ · cols,   W₂ = W reshaped to (O, C/G·kh·kw)
+
+and the backward pass is two more products plus the adjoint of the unrolling:
+
+    ∂L/∂W₂ = G_Y · colsᵀ      ∂L/∂cols = W₂ᵀ · G_Y      ∂L/∂x = col2im(∂L/∂cols)
+
+where col2im adds every column entry back onto the input pixel it was copied
+from (overlapping windows add up). The columns are laid out channel-major,
+(C, kh, kw, N, Ho, Wo), so that the copy reads whole image rows, and the output
+is returned as a (N, O, Ho, Wo) view of the (O, N, Ho, Wo) product: the next
+layers keep that memory order and the gradient comes back already in the
+layout the products want.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Op
+from ..backends import xp
+
+as_strided = xp.lib.stride_tricks.as_strided
+
+def pair(value: Any, name: str) -> tuple[int, int]:
+    """An int or a pair of ints as a pair (PyTorch's ``_pair``)."""
+    if isinstance(value, int):
+        return (value, value)
+    values = tuple(value)
+    if len(values) == 1:
+        return (int(values[0]), int(values[0]))
+    if len(values) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return (int(values[0]), int(values[1]))
+
+
+def conv_padding(padding: Any, kernel: tuple[int, int], dilation: tuple[int, int],
+                 stride: tuple[int, int], where: str = "conv2d") -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) zero padding for an int, a pair, 'valid' or 'same'."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding != "same":
+            raise ValueError(f"{where}: padding must be 'valid', 'same', an int or a pair, "
+                             f"got {padding!r}")
+        if stride != (1, 1):
+            raise ValueError(f"{where}: padding='same' is not supported for strided "
+                             f"convolutions (stride={stride})")
+        pads = []
+        for k, d in zip(kernel, dilation):
+            total = d * (k - 1)  # PyTorch puts the odd pixel at the bottom/right
+            pads += [total // 2, total - total // 2]
+        return (pads[0], pads[1], pads[2], pads[3])
+    ph, pw = pair(padding, f"{where}: padding")
+    if ph < 0 or pw < 0:
+        raise ValueError(f"{where}: padding must be non-negative, got {padding!r}")
+    return (ph, ph, pw, pw)
+
+
+def output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
+    """⌊(size + padding − d·(k − 1) − 1) / s⌋ + 1."""
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def channels_first(x: Any) -> Any:
+    """x (N, C, H, W) as a (C, N, H, W) array, a free view when x already has that memory order."""
+    return x.transpose(1, 0, 2, 3)
+
+
+def pad_channels_first(x: Any, pads: tuple[int, int, int, int], value: float = 0.0) -> Any:
+    """x (N, C, H, W) zero-padded (or ``value``-padded) and stored (C, N, Hp, Wp)."""
+    top, bottom, left, right = pads
+    if not any(pads):
+        return channels_first(x)
+    n, c, h, w = x.shape
+    buffer = xp.full((c, n, h + top + bottom, w + left + right), value, dtype=x.dtype)
+    buffer[:, :, top:top + h, left:left + w] = channels_first(x)
+    return buffer
+
+
+def im2col(padded: Any, kernel: tuple[int, int], stride: tuple[int, int],
+           dilation: tuple[int, int], out_hw: tuple[int, int]) -> Any:
+    """Every receptive field of ``padded`` (C, N, Hp, Wp) as a column: (C·kh·kw, N·Ho·Wo).
+
+    One strided view, one copy: cols[c, p, q, n, i, j] = padded[c, n, i·s + p·d, j·s + q·d].
+    """
+    c, n = padded.shape[:2]
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
+    s_c, s_n, s_h, s_w = padded.strides
+    windows = as_strided(padded, shape=(c, kh, kw, n, ho, wo),
+                         strides=(s_c, dh * s_h, dw * s_w, s_n, sh * s_h, sw * s_w),
+                         writeable=False)
+    return windows.reshape(c * kh * kw, n * ho * wo)
+
+
+def col2im(cols: Any, padded_shape: tuple[int, ...], kernel: tuple[int, int],
+           stride: tuple[int, int], dilation: tuple[int, int], out_hw: tuple[int, int]) -> Any:
+    """The adjoint of :func:`im2col`: add each column entry back onto its pixel.
+
+    cols (C, kh, kw, N, Ho, Wo) → (C, N, Hp, Wp); one strided add per kernel position.
+    """
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
+    result = xp.zeros(padded_shape, dtype=cols.dtype)
+    for p in range(kh):
+        rows = slice(p * dh, p * dh + sh * (ho - 1) + 1, sh)
+        for q in range(kw):
+            columns = slice(q * dw, q * dw + sw * (wo - 1) + 1, sw)
+            result[:, :, rows, columns] += cols[:, p, q]
+    return result
+
+
+def fold(grad_cols: Any, x_shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
+         dilation: tuple[int, int], pads: tuple[int, int, int, int],
+         out_hw: tuple[int, int]) -> Any:
+    """col2im: ∂L/∂x (N, C, H, W), stored (C, N, H, W), from ∂L/∂cols (C, kh, kw, N, Ho, Wo)."""
+    n, c, h, w = x_shape
+    top, bottom, left, right = pads
+    padded_shape = (c, n, h + top + bottom, w + left + right)
+    grad_padded = col2im(grad_cols, padded_shape, kernel, stride, dilation, out_hw)
+    return channels_first(grad_padded[:, :, top:top + h, left:left + w])
+
+
+def check_conv_input(x_shape: tuple[int, ...], weight_shape: tuple[int, ...], groups: int,
+                     where: str = "conv2d") -> None:
+    """Raise a RuntimeError naming ``where`` when x and the weight do not fit together."""
+    if len(x_shape) != 4:
+        raise RuntimeError(
+            f"{where}: expected a 4-D input (N, C, H, W), got shape {tuple(x_shape)}"
+            + (" (add a batch dimension with x.unsqueeze(0))" if len(x_shape) == 3 else "")
+        )
+    if len(weight_shape) != 4:
+        raise RuntimeError(f"{where}: expected a 4-D weight (out_channels, in_channels/groups, "
+                           f"kh, kw), got shape {tuple(weight_shape)}")
+    channels = weight_shape[1] * groups
+    if x_shape[1] != channels:
+        raise RuntimeError(
+            f"{where}: expected input with {channels} channels (dim 1), got shape "
+            f"{tuple(x_shape)} with {x_shape[1]} channels (weight {tuple(weight_shape)}, "
+            f"groups={groups})"
+        )
+    if weight_shape[0] % groups:
+        raise RuntimeError(f"{where}: out_channels={weight_shape[0]} is not divisible by "
+                           f"groups={groups}")
+
+
+class Conv2d(Op):
+    """y = W ⋆ x + b, a 2-D cross-correlation computed as W₂ · im2col(x).
+
+    Params: ``stride``, ``dilation`` (pairs), ``pads`` (top, bottom, left, right), ``groups``.
+    Shapes: x (N, C, H, W), weight (O, C/G, kh, kw), bias (O,) → y (N, O, Ho, Wo).
+    """
+
+    derivative = ("∂L/∂W = G_Y · im2col(x)ᵀ,  ∂L/∂x = col2im(Wᵀ · G_Y),  "
+                  "∂L/∂b = Σ_{n,i,j} G_Y")
+
+    def forward(ctx, x: Any, weight: Any, bias: Any = None, stride: tuple[int, int] = (1, 1),
+                pads: tuple[int, int, int, int] = (0, 0, 0, 0),
+                dilation: tuple[int, int] = (1, 1), groups: int = 1) -> Any:
+        check_conv_input(x.shape, weight.shape, groups)
+        n, c, h, w = x.shape
+        o, c_group, kh, kw = weight.shape
+        ho = output_size(h, kh, stride[0], pads[0] + pads[1], dilation[0])
+        wo = output_size(w, kw, stride[1], pads[2] + pads[3], dilation[1])
+        if ho <= 0 or wo <= 0:
+            raise RuntimeError(
+                f"conv2d: the kernel ({kh}, {kw}) with dilation {dilation} does not fit in the "
+                f"padded input {(h + pads[0] + pads[1], w + pads[2] + pads[3])} "
+                f"(input shape {x.shape}, padding {pads})"
+            )
+        cols = im2col(pad_channels_first(x, pads), (kh, kw), stride, dilation, (ho, wo))
+        w_groups = weight.reshape(groups, o // groups, c_group * kh * kw)
+        out = xp.matmul(w_groups, cols.reshape(groups, c_group * kh * kw, n * ho * wo))
+        out = out.reshape(o, n, ho, wo)
+        if bias is not None:
+            out += bias.reshape(o, 1, 1, 1)
+        ctx.cols, ctx.w_groups, ctx.has_bias = cols, w_groups, bias is not None
+        ctx.geometry = (x.shape, weight.shape, stride, dilation, pads, (ho, wo))
+        return out.transpose(1, 0, 2, 3)
+
+    def backward(ctx, grad: Any) -> Any:
+        parents = ctx.parents
+        x_shape, weight_shape, stride, dilation, pads, out_hw = ctx.geometry
+        kernel = weight_shape[2:]
+        w_groups = ctx.w_groups
+        groups, o_group, k_group = w_groups.shape
+        # G_Y as (G, O/G, N·Ho·Wo): free when grad kept the (O, N, Ho, Wo) memory order.
+        grad_y = channels_first(grad).reshape(groups, o_group, -1)
+        grad_x = grad_w = grad_b = None
+        if parents[1] is not None:
+            cols = ctx.cols.reshape(groups, k_group, -1)
+            grad_w = xp.matmul(grad_y, cols.transpose(0, 2, 1))
+            grad_w = grad_w.reshape(weight_shape)
+        if ctx.has_bias and parents[2] is not None:
+            grad_b = grad_y.reshape(groups * o_group, -1).sum(axis=1)
+        ctx.cols = None  # the largest buffer: gone before col2im allocates
+        if parents[0] is not None:
+            n, c = x_shape[:2]
+            grad_cols = xp.matmul(w_groups.transpose(0, 2, 1), grad_y)
+            grad_cols = grad_cols.reshape(c, *kernel, n, *out_hw)
+            grad_x = fold(grad_cols, x_shape, kernel, stride, dilation, pads, out_hw)
+        if ctx.has_bias:
+            return grad_x, grad_w, grad_b
+        return grad_x, grad_w
