@@ -72,82 +72,17 @@ def build_torch(seed: int = 0) -> Any:
     return step
 
 
-# --- stand-ins while nn.Embedding / optim.Adam are not in the library ------------------------
-class _EmbeddingStandIn:
-    """``weight[indices]`` with the weight as a Parameter (integer indexing has a gradient)."""
-
-    def __new__(cls, num: int, dim: int) -> Any:
-        from backprop import nn
-
-        class Embedding(nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.weight = nn.Parameter(np.random.default_rng(0).standard_normal(
-                    (num, dim)).astype(np.float32))
-
-            def forward(self, indices: Any) -> Any:
-                return self.weight[indices]
-
-        return Embedding()
-
-
-class _AdamStandIn:
-    """PyTorch's Adam (no weight decay, no amsgrad) on raw arrays."""
-
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8) -> None:
-        self.params = list(params)
-        self.lr, (self.beta1, self.beta2), self.eps = lr, betas, eps
-        self.m = [np.zeros_like(p.data) for p in self.params]
-        self.v = [np.zeros_like(p.data) for p in self.params]
-        self.t = 0
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    def step(self) -> None:
-        self.t += 1
-        bias1, bias2 = 1 - self.beta1**self.t, 1 - self.beta2**self.t
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is None:
-                continue
-            g = p.grad.data
-            m *= self.beta1
-            m += (1 - self.beta1) * g
-            v *= self.beta2
-            v += (1 - self.beta2) * g * g
-            denom = np.sqrt(v / bias2)
-            denom += self.eps
-            p.data -= (self.lr / bias1) * m / denom
-
-
-def _embedding(num: int, dim: int) -> Any:
-    from backprop import nn
-
-    cls = getattr(nn, "Embedding", None)
-    return cls(num, dim) if cls is not None else _EmbeddingStandIn(num, dim)
-
-
-def _adam(params: Any, lr: float) -> Any:
-    try:
-        from backprop.optim import Adam
-    except ImportError:
-        return _AdamStandIn(params, lr=lr)
-    return Adam(params, lr=lr)
-
-
 def build_backprop(seed: int = 0) -> Any:
     from common import copy_torch_weights
 
     import backprop as bp
     import backprop.nn.functional as F
-    from backprop import nn
+    from backprop import nn, optim
 
     class CharLSTM(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.embedding = _embedding(VOCAB, EMBED)
+            self.embedding = nn.Embedding(VOCAB, EMBED)
             self.lstm = nn.LSTM(EMBED, HIDDEN, batch_first=True)
             self.head = nn.Linear(HIDDEN, VOCAB)
 
@@ -159,7 +94,7 @@ def build_backprop(seed: int = 0) -> Any:
     copy_torch_weights(model, _torch_model(seed))
     x, y = (bp.from_numpy(a) for a in _data(seed))
     y_flat = y.reshape(-1)
-    opt = _adam(model.parameters(), lr=LR)
+    opt = optim.Adam(model.parameters(), lr=LR)
 
     def step() -> Any:
         opt.zero_grad()
