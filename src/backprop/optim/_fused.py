@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ..backends import xp
+
 _state: dict[str, Any] = {"enabled": os.environ.get("BACKPROP_NUMBA", "1") != "0",
                           "kernels": None, "tried": False}
 
@@ -48,86 +50,70 @@ def _load() -> Any:
     return _state["kernels"]
 
 
-class _Kernels:
-    """Adapts NumPy arrays and Python scalars to the compiled loops' signatures.
+def hyper(*values: float) -> Any:
+    """Hyper-parameters for a loop: one float64 array (cast to the parameter's dtype inside)."""
+    return xp.array(values, dtype=xp.float64)
 
-    Scalars are cast to the parameter's dtype first, as PyTorch casts a Python
-    number to a tensor's dtype; arrays are passed flat (``reshape(-1)``, a view).
+
+class _Kernels:
+    """The compiled loops, called with NumPy arrays of any shape (passed flat, as views).
+
+    ``hyper`` is made by :func:`hyper`; ``flags`` sets the bits named in
+    ``_numba_kernels`` (``NESTEROV``, ``MAXIMIZE``, ...). An absent buffer (None)
+    is replaced by the parameter itself, which the loop then never touches.
     """
 
     def __init__(self, module: Any) -> None:
         self._m = module
+        self.FIRST = module.FIRST
+
+    def flags(self, **switches: bool) -> int:
+        """The bits of the switches that are on: ``flags(nesterov=True, maximize=False)``."""
+        bits = 0
+        for name, on in switches.items():
+            if on:
+                bits |= getattr(self._m, name.upper())
+        return bits
 
     @staticmethod
     def supports(param: Any, *others: Any) -> bool:
-        """True when a loop can update ``param``: float32/64, C-contiguous, and every
-        other array (None for an absent buffer) of the same dtype and shape."""
+        """True when a loop can update ``param``: float32/64, C-contiguous, writeable, and
+        every other array (None for an absent buffer) of the same dtype and shape."""
         dtype = param.dtype
-        if not (dtype.kind == "f" and dtype.itemsize >= 4 and param.flags.c_contiguous
-                and param.flags.writeable):
+        if dtype not in _FLOATS:
             return False
-        return all(
-            a is None or (a.dtype == dtype and a.shape == param.shape and a.flags.c_contiguous)
-            for a in others
-        )
+        flags = param.flags
+        if not (flags.c_contiguous and flags.writeable):
+            return False
+        shape = param.shape
+        for a in others:
+            if a is not None and (a.dtype != dtype or a.shape != shape
+                                  or not a.flags.c_contiguous):
+                return False
+        return True
 
-    def sgd(self, param: Any, grad: Any, buf: Any, lr: float, momentum: float,
-            dampening: float, weight_decay: float, nesterov: bool, maximize: bool,
-            first: bool) -> None:
-        """SGD's update of one parameter (see ``SGD``)."""
-        cast = param.dtype.type
+    def sgd(self, param: Any, grad: Any, buf: Any, hyper: Any, flags: int) -> None:
         flat = param.reshape(-1)
-        self._m.sgd(
-            flat, grad.reshape(-1), flat if buf is None else buf.reshape(-1),
-            cast(lr), cast(momentum), cast(1 - dampening), cast(weight_decay),
-            bool(nesterov), bool(maximize), bool(first), momentum != 0,
-        )
+        self._m.sgd(flat, grad.reshape(-1), flat if buf is None else buf.reshape(-1), hyper,
+                    flags)
 
     def adam(self, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any,
-             step: float, lr: float, beta1: float, beta2: float, eps: float,
-             weight_decay: float, amsgrad: bool, maximize: bool, decoupled: bool) -> None:
-        """Adam's update of one parameter (see ``Adam``)."""
-        cast = param.dtype.type
-        coeff, small = _lerp_coefficient(cast, 1 - beta1)
-        step_size = lr / (1 - beta1**step)
+             hyper: Any, flags: int) -> None:
         flat = param.reshape(-1)
-        self._m.adam(
-            flat, grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-            flat if max_exp_avg_sq is None else max_exp_avg_sq.reshape(-1),
-            coeff, small, cast(beta2), cast(1 - beta2),
-            cast((1 - beta2**step) ** 0.5), cast(eps), cast(-step_size), cast(weight_decay),
-            cast(1 - lr * weight_decay), bool(amsgrad), bool(maximize), bool(decoupled),
-        )
+        self._m.adam(flat, grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
+                     flat if max_exp_avg_sq is None else max_exp_avg_sq.reshape(-1), hyper, flags)
 
     def rmsprop(self, param: Any, grad: Any, square_avg: Any, grad_avg: Any, buf: Any,
-                lr: float, alpha: float, eps: float, weight_decay: float, momentum: float,
-                centered: bool, maximize: bool) -> None:
-        """RMSprop's update of one parameter (see ``RMSprop``)."""
-        cast = param.dtype.type
-        coeff, small = _lerp_coefficient(cast, 1 - alpha)
+                hyper: Any, flags: int) -> None:
         flat = param.reshape(-1)
-        self._m.rmsprop(
-            flat, grad.reshape(-1), square_avg.reshape(-1),
-            flat if grad_avg is None else grad_avg.reshape(-1),
-            flat if buf is None else buf.reshape(-1),
-            cast(alpha), cast(1 - alpha), coeff, small, cast(eps), cast(lr), cast(weight_decay),
-            bool(centered), momentum > 0, cast(momentum), bool(maximize),
-        )
+        self._m.rmsprop(flat, grad.reshape(-1), square_avg.reshape(-1),
+                        flat if grad_avg is None else grad_avg.reshape(-1),
+                        flat if buf is None else buf.reshape(-1), hyper, flags)
 
-    def adagrad(self, param: Any, grad: Any, state_sum: Any, clr: float, eps: float,
-                weight_decay: float, maximize: bool) -> None:
-        """Adagrad's update of one parameter (see ``Adagrad``)."""
-        cast = param.dtype.type
-        self._m.adagrad(param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1), cast(-clr),
-                        cast(eps), cast(weight_decay), bool(maximize))
+    def adagrad(self, param: Any, grad: Any, state_sum: Any, hyper: Any, flags: int) -> None:
+        self._m.adagrad(param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1), hyper, flags)
 
 
-def _lerp_coefficient(cast: Any, weight: float) -> tuple[Any, bool]:
-    """``lerp_(end, w)`` as PyTorch's vector kernel: ``fma(w, end - start, start)`` for
-    ``|w| < 0.5``, else ``fma(w - 1, end - start, end)``; ``w`` in the tensors' dtype."""
-    w = cast(weight)
-    small = bool(abs(w) < 0.5)
-    return (w if small else w - cast(1)), small
+_FLOATS = frozenset([xp.dtype(xp.float32), xp.dtype(xp.float64)])
 
-
-__all__ = ["enable", "available", "kernels"]
+__all__ = ["enable", "available", "kernels", "hyper"]

@@ -4,6 +4,10 @@ Each loop walks flat, contiguous arrays once. ``fma(a, b, c)`` is ``a * b + c``
 rounded once, as PyTorch's CPU kernels compute ``c.add_(a, alpha=b)``; every
 other operation rounds as NumPy does. No ``fastmath``: the compiler may not
 reorder or fuse anything on its own.
+
+Hyper-parameters arrive as one float64 array (few arguments keep numba's call
+cheap) and are cast to the parameters' dtype first, as PyTorch casts a Python
+number to a tensor's dtype; switches arrive as bits of one integer.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from typing import Any
 import numba
 from numba import types
 from numba.extending import intrinsic
+
+NESTEROV, MAXIMIZE, FIRST, MOMENTUM, AMSGRAD, DECOUPLED, CENTERED = 1, 2, 4, 8, 16, 32, 64
 
 
 @intrinsic
@@ -29,10 +35,16 @@ def fma(typingctx: Any, a: Any, b: Any, c: Any) -> Any:
 
 
 @numba.njit(cache=True, nogil=True)
-def sgd(param, grad, buf, lr, momentum, one_minus_dampening, weight_decay,  # type: ignore[no-untyped-def]
-        nesterov, maximize, first, use_momentum):
-    """SGD on flat arrays: ``g = ±grad + wd p; b = mu b + (1-tau) g; p -= lr (g + mu b or b)``."""
-    neg_lr = -lr
+def sgd(param, grad, buf, hyper, flags):  # type: ignore[no-untyped-def]
+    """SGD on flat arrays: ``g = ±grad + wd p; b = mu b + (1-tau) g; p -= lr (g + mu b or b)``.
+
+    ``hyper`` = (lr, momentum, 1 - dampening, weight_decay).
+    """
+    cast = param.dtype.type
+    neg_lr, momentum = -cast(hyper[0]), cast(hyper[1])
+    one_minus_dampening, weight_decay = cast(hyper[2]), cast(hyper[3])
+    maximize, nesterov = flags & MAXIMIZE, flags & NESTEROV
+    first, use_momentum = flags & FIRST, flags & MOMENTUM
     for i in range(param.size):
         g = grad[i]
         if maximize:
@@ -53,10 +65,20 @@ def sgd(param, grad, buf, lr, momentum, one_minus_dampening, weight_decay,  # ty
 
 
 @numba.njit(cache=True, nogil=True)
-def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lerp_coeff, lerp_small,  # type: ignore[no-untyped-def]
-         beta2, one_minus_beta2, bias_correction2_sqrt, eps, neg_step_size, weight_decay,
-         decay_factor, amsgrad, maximize, decoupled):
-    """Adam on flat arrays (see ``Adam``), operation by operation as PyTorch rounds them."""
+def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, hyper, flags):  # type: ignore[no-untyped-def]
+    """Adam on flat arrays (see ``Adam``), operation by operation as PyTorch rounds them.
+
+    ``hyper`` = (1 - beta1, beta2, 1 - beta2, sqrt(1 - beta2^t), eps, -lr / (1 - beta1^t),
+    weight_decay, 1 - lr * weight_decay).
+    """
+    cast = param.dtype.type
+    weight = cast(hyper[0])
+    lerp_small = abs(weight) < 0.5
+    lerp_coeff = weight if lerp_small else weight - cast(1)
+    beta2, one_minus_beta2 = cast(hyper[1]), cast(hyper[2])
+    bias_correction2_sqrt, eps, neg_step_size = cast(hyper[3]), cast(hyper[4]), cast(hyper[5])
+    weight_decay, decay_factor = cast(hyper[6]), cast(hyper[7])
+    maximize, amsgrad, decoupled = flags & MAXIMIZE, flags & AMSGRAD, flags & DECOUPLED
     for i in range(param.size):
         g = grad[i]
         if maximize:
@@ -86,11 +108,17 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lerp_coeff, lerp_smal
 
 
 @numba.njit(cache=True, nogil=True)
-def rmsprop(param, grad, square_avg, grad_avg, buf, alpha, one_minus_alpha,  # type: ignore[no-untyped-def]
-            lerp_coeff, lerp_small, eps, lr, weight_decay, centered, use_momentum, momentum,
-            maximize):
-    """RMSprop on flat arrays (see ``RMSprop``), operation by operation as PyTorch."""
-    neg_lr = -lr
+def rmsprop(param, grad, square_avg, grad_avg, buf, hyper, flags):  # type: ignore[no-untyped-def]
+    """RMSprop on flat arrays (see ``RMSprop``), operation by operation as PyTorch.
+
+    ``hyper`` = (alpha, 1 - alpha, eps, lr, weight_decay, momentum).
+    """
+    cast = param.dtype.type
+    alpha, one_minus_alpha, eps = cast(hyper[0]), cast(hyper[1]), cast(hyper[2])
+    neg_lr, weight_decay, momentum = -cast(hyper[3]), cast(hyper[4]), cast(hyper[5])
+    lerp_small = abs(one_minus_alpha) < 0.5  # grad_avg.lerp_(g, 1 - alpha)
+    lerp_coeff = one_minus_alpha if lerp_small else one_minus_alpha - cast(1)
+    maximize, centered, use_momentum = flags & MAXIMIZE, flags & CENTERED, flags & MOMENTUM
     for i in range(param.size):
         g = grad[i]
         if maximize:
@@ -101,7 +129,7 @@ def rmsprop(param, grad, square_avg, grad_avg, buf, alpha, one_minus_alpha,  # t
         square_avg[i] = v
         if centered:
             ga = grad_avg[i]
-            if lerp_small:  # grad_avg.lerp_(g, 1 - alpha)
+            if lerp_small:
                 ga = fma(lerp_coeff, g - ga, ga)
             else:
                 ga = fma(lerp_coeff, g - ga, g)
@@ -118,8 +146,11 @@ def rmsprop(param, grad, square_avg, grad_avg, buf, alpha, one_minus_alpha,  # t
 
 
 @numba.njit(cache=True, nogil=True)
-def adagrad(param, grad, state_sum, neg_clr, eps, weight_decay, maximize):  # type: ignore[no-untyped-def]
-    """Adagrad on flat arrays (see ``Adagrad``), operation by operation as PyTorch."""
+def adagrad(param, grad, state_sum, hyper, flags):  # type: ignore[no-untyped-def]
+    """Adagrad on flat arrays (see ``Adagrad``); ``hyper`` = (-clr, eps, weight_decay)."""
+    cast = param.dtype.type
+    neg_clr, eps, weight_decay = cast(hyper[0]), cast(hyper[1]), cast(hyper[2])
+    maximize = flags & MAXIMIZE
     for i in range(param.size):
         g = grad[i]
         if maximize:

@@ -107,7 +107,8 @@ class Adagrad(Optimizer):
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = state["sum"].data
                 if kernels is not None and kernels.supports(param, g, state_sum):
-                    kernels.adagrad(param, g, state_sum, clr, eps, weight_decay, maximize)
+                    kernels.adagrad(param, g, state_sum, _fused.hyper(-clr, eps, weight_decay),
+                                    kernels.flags(maximize=maximize))
                 else:
                     self._adagrad_numpy(param, g, state_sum, clr, eps, weight_decay, maximize)
                 p._version += 1

@@ -92,27 +92,38 @@ class Adam(Optimizer):
         loss = self._closure_loss(closure)
         kernels = _fused.kernels()
         for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            hyper = (group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
-                     group["amsgrad"], group["maximize"], group["decoupled_weight_decay"])
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
+            maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
+            if kernels is not None:
+                flags = kernels.flags(maximize=maximize, amsgrad=amsgrad, decoupled=decoupled)
+                hyper_step, hyper = None, None
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                param, g = p.data, p.grad.data
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor()
-                    state["exp_avg"] = Tensor._make(xp.zeros_like(p.data))
-                    state["exp_avg_sq"] = Tensor._make(xp.zeros_like(p.data))
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(p.data))
+                    state["exp_avg"] = Tensor._make(xp.zeros_like(param))
+                    state["exp_avg_sq"] = Tensor._make(xp.zeros_like(param))
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(param))
                 step_t = state["step"].data
                 step_t += 1
-                arrays = (p.data, p.grad.data, state["exp_avg"].data, state["exp_avg_sq"].data,
-                          state["max_exp_avg_sq"].data if group["amsgrad"] else None)
-                if kernels is not None and kernels.supports(*arrays):
-                    kernels.adam(*arrays, float(step_t), *hyper)
+                step = float(step_t)
+                exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+                max_sq = state["max_exp_avg_sq"].data if amsgrad else None
+                if kernels is not None and kernels.supports(param, g, exp_avg, exp_avg_sq, max_sq):
+                    if step != hyper_step:  # parameters of a group usually share their step
+                        hyper_step = step
+                        hyper = _fused.hyper(
+                            1 - beta1, beta2, 1 - beta2, (1 - beta2**step) ** 0.5, eps,
+                            -(lr / (1 - beta1**step)), weight_decay, 1 - lr * weight_decay)
+                    kernels.adam(param, g, exp_avg, exp_avg_sq, max_sq, hyper, flags)
                 else:
-                    self._adam_numpy(*arrays, float(step_t), *hyper)
+                    self._adam_numpy(param, g, exp_avg, exp_avg_sq, max_sq, step, lr, beta1,
+                                     beta2, eps, weight_decay, amsgrad, maximize, decoupled)
                 p._version += 1
         return loss
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from .. import dtypes
@@ -290,7 +290,3 @@ def _cast(param: Tensor, name: str, value: Any) -> Any:
         return Tensor._make(array.astype(param.data.dtype, copy=True))
     return Tensor._make(array.copy())
 
-
-def _params_with_grad(params: Iterable[Tensor]) -> list[Tensor]:
-    """The parameters of a group that have a gradient (the others are left alone)."""
-    return [p for p in params if p.grad is not None]

@@ -95,6 +95,10 @@ class RMSprop(Optimizer):
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             weight_decay, momentum = group["weight_decay"], group["momentum"]
             centered, maximize = group["centered"], group["maximize"]
+            if kernels is not None:
+                hyper = _fused.hyper(alpha, 1 - alpha, eps, lr, weight_decay, momentum)
+                flags = kernels.flags(maximize=maximize, centered=centered,
+                                      momentum=momentum > 0)
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -113,8 +117,7 @@ class RMSprop(Optimizer):
                 grad_avg = state["grad_avg"].data if centered else None
                 buf = state["momentum_buffer"].data if momentum > 0 else None
                 if kernels is not None and kernels.supports(param, g, square_avg, grad_avg, buf):
-                    kernels.rmsprop(param, g, square_avg, grad_avg, buf, lr, alpha, eps,
-                                    weight_decay, momentum, centered, maximize)
+                    kernels.rmsprop(param, g, square_avg, grad_avg, buf, hyper, flags)
                 else:
                     self._rmsprop_numpy(param, g, square_avg, grad_avg, buf, lr, alpha, eps,
                                         weight_decay, momentum, maximize)

@@ -88,6 +88,10 @@ class SGD(Optimizer):
             nesterov = group["nesterov"]
             maximize = group["maximize"]
             state = self.state
+            if kernels is not None:
+                hyper = _fused.hyper(lr, momentum, 1 - dampening, weight_decay)
+                flags = kernels.flags(nesterov=nesterov, maximize=maximize,
+                                      momentum=momentum != 0)
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -99,14 +103,12 @@ class SGD(Optimizer):
                     if entry is not None:
                         buf = entry.data
                 if kernels is not None and kernels.supports(param, g, buf):
-                    if momentum != 0 and buf is None:
+                    if momentum != 0 and buf is None:  # the loop copies g into it
                         buf = xp.empty_like(param)
                         state[p]["momentum_buffer"] = Tensor._make(buf)
-                        first = True
+                        kernels.sgd(param, g, buf, hyper, flags | kernels.FIRST)
                     else:
-                        first = False
-                    kernels.sgd(param, g, buf, lr, momentum, dampening, weight_decay,
-                                nesterov, maximize, first)
+                        kernels.sgd(param, g, buf, hyper, flags)
                 else:
                     self._sgd_numpy(p, param, g, buf, lr, momentum, dampening, weight_decay,
                                     nesterov, maximize)
