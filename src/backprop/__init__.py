@@ -7,7 +7,7 @@ The API follows PyTorch's (see ``shared/API.md``)::
     import backprop.nn.functional as F
 """
 
-from . import autograd, data, explain, nn, optim, viz
+from . import autograd, data, diagnostics, explain, nn, optim, viz
 from .autograd import Function, gradcheck
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (
