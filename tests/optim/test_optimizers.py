@@ -229,3 +229,33 @@ def test_step_bumps_parameter_version(path):
     before = w._version
     opt.step()
     assert w._version == before + 1
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.01)),
+    ("Adam", dict(lr=1e-2, amsgrad=True)),
+    ("RMSprop", dict(lr=1e-2, momentum=0.9, centered=True)),
+    ("Adagrad", dict(lr=0.1)),
+])
+def test_non_contiguous_parameters(name, kwargs, path):
+    """A parameter held in Fortran order (or as a strided view) takes the NumPy path."""
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((6, 5))
+    ours = [bp.nn.Parameter(np.asfortranarray(base)), bp.nn.Parameter(base.copy()[:, ::2])]
+    assert not ours[0].data.flags.c_contiguous and not ours[1].data.flags.c_contiguous
+    theirs = [torch.tensor(p.data.copy(), requires_grad=True) for p in ours]
+    opt = getattr(optim, name)(ours, **kwargs)
+    topt = getattr(torch.optim, name)(theirs, foreach=False, **kwargs)
+    step_both(opt, topt, ours, theirs, STEPS)
+    assert_params_match(ours, theirs)
+
+
+def test_environment_variable_turns_the_fused_loops_off():
+    import os
+    import subprocess
+    import sys
+
+    code = "from backprop.optim import _fused; print(_fused.kernels() is None)"
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "BACKPROP_NUMBA": "0"},
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

@@ -16,8 +16,12 @@ import math
 from typing import Any
 
 import numba
+from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
+
+if not hasattr(ir.IRBuilder, "fma"):  # llvmlite too old: the NumPy path is used instead
+    raise ImportError("backprop's fused optimizer loops need llvmlite with IRBuilder.fma")
 
 NESTEROV, MAXIMIZE, FIRST, MOMENTUM, AMSGRAD, DECOUPLED, CENTERED = 1, 2, 4, 8, 16, 32, 64
 
