@@ -21,9 +21,19 @@ ATOL = 1e-10  # float64 parameters and state agree with PyTorch's to this
 @pytest.fixture(params=PATHS)
 def path(request):
     """Run the test with the fused loops on ("fused") or off ("numpy")."""
+    before = _fused._state["enabled"]
     _fused.enable(request.param == "fused")
     yield request.param
+    _fused.enable(before)
+
+
+@pytest.fixture
+def fused_on():
+    """The fused loops switched on for one test."""
+    before = _fused._state["enabled"]
     _fused.enable(True)
+    yield
+    _fused.enable(before)
 
 
 def torch_fma_rounding() -> bool:

@@ -94,9 +94,8 @@ if _fused.available():  # numba installed (``backprop[fast]``): the fused loops 
 
     @pytest.mark.parametrize("kwargs", _sgd_options())
     @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-    def test_fused_sgd_is_bit_exact(kwargs, dtype):
+    def test_fused_sgd_is_bit_exact(kwargs, dtype, fused_on):
         """The fused SGD loop rounds as PyTorch's FMA kernels do: every bit equal."""
-        _fused.enable(True)
         ours, theirs = make_params(dtype=dtype)
         opt = optim.SGD(ours, **kwargs)
         topt = torch.optim.SGD(theirs, foreach=False, **kwargs)
