@@ -629,23 +629,49 @@ class Tensor:
         return mv.GetItem.apply(self, index=_index_data(index))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        """``x[index] = value``; with grad on, recorded as in PyTorch: x becomes the output
-        of a ``SetItem`` node (its old value the node's input), so gradients flow to
-        ``value`` and to x's untouched elements."""
-        self._check_inplace()
+        """``x[index] = value``; recorded in the graph when it must be (see ``_records``)."""
         index = _index_data(index)
-        grad_value = isinstance(value, Tensor) and value.requires_grad
-        if grad_state.enabled and (self.requires_grad or grad_value):
-            old = Tensor._make(self.data, self._ctx, self._output_index)
-            old.requires_grad = self.requires_grad
-            new = mv.SetItem.apply(old, value, index=index)
-            self.data, self._ctx, self._output_index = new.data, new._ctx, 0
-            self.requires_grad = True
-        else:
-            self.data[index] = value.data if isinstance(value, Tensor) else value
+        if self._records(value):
+            self._rebase(mv.SetItem.apply(self._old(), value, index=index))
+            return
+        self.data[index] = value.data if isinstance(value, Tensor) else value
         self._version += 1
 
-    # --- in-place updates (no graph; for initialisation and optimizers) ---------------
+    # --- in-place updates ---------------------------------------------------------------
+    # Without grad (initialisation, optimizers under no_grad) they write into the array.
+    # When the value written requires grad (x[i] = v, x.copy_(v), x.add_(v), ...), the
+    # update is recorded as in PyTorch: x is rebased onto the op's node, whose input is x's
+    # old value, so gradients reach v and x's untouched part (building a tensor row by
+    # row works). An update by a constant of an x that requires grad is written outside
+    # the graph, as before: right for ops that used x earlier, not for ops after it (nodes
+    # hold their input tensors, not the nodes that made them, so one x cannot be both).
+    # ``x = x * 2`` and ``x *= 2`` (which rebinds x) are always right.
+    def _records(self, other: Any = None) -> bool:
+        """Whether this in-place update must be recorded (and a leaf needing grad refuses)."""
+        self._check_inplace()
+        return grad_state.enabled and isinstance(other, Tensor) and other.requires_grad
+
+    def _old(self) -> Tensor:
+        """This tensor as it is now, as a separate node input."""
+        old = Tensor._make(self.data, self._ctx, self._output_index)
+        old.requires_grad = self.requires_grad
+        return old
+
+    def _rebase(self, new: Tensor) -> Tensor:
+        new = self._same_shape_and_dtype(new)
+        self.data, self._ctx, self._output_index = new.data, new._ctx, new._output_index
+        self.requires_grad = new.requires_grad
+        self._version += 1
+        return self
+
+    def _same_shape_and_dtype(self, new: Tensor) -> Tensor:
+        if new.shape != self.shape:
+            raise RuntimeError(
+                f"in-place op: the result has shape {new.shape}, but the tensor updated in "
+                f"place has shape {self.shape}"
+            )
+        return new if new.dtype == self.dtype else new.type(self.dtype)
+
     def _inplace(self, result: Any) -> Tensor:
         self._check_inplace()
         self.data[...] = result
@@ -653,27 +679,39 @@ class Tensor:
         return self
 
     def zero_(self) -> Tensor:
-        return self._inplace(0)
+        return self.fill_(0)
 
-    def fill_(self, value: float) -> Tensor:
-        return self._inplace(value)
+    def fill_(self, value: Any) -> Tensor:
+        if self._records(value):
+            return self._rebase(mv.SetItem.apply(self._old(), value, index=Ellipsis))
+        return self._inplace(value.data if isinstance(value, Tensor) else value)
 
     def copy_(self, source: Any) -> Tensor:
+        if self._records(source):
+            return self._rebase(mv.SetItem.apply(self._old(), source, index=Ellipsis))
         return self._inplace(_as_array(source))
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        if self._records(other):
+            return self._rebase(self._old() + (other if alpha == 1 else other * alpha))
         other = other.data if isinstance(other, Tensor) else other
         return self._inplace(self.data + (other if alpha == 1 else alpha * other))
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        if self._records(other):
+            return self._rebase(self._old() - (other if alpha == 1 else other * alpha))
         other = other.data if isinstance(other, Tensor) else other
         return self._inplace(self.data - (other if alpha == 1 else alpha * other))
 
     def mul_(self, other: Any) -> Tensor:
+        if self._records(other):
+            return self._rebase(self._old() * other)
         other = other.data if isinstance(other, Tensor) else other
         return self._inplace(self.data * other)
 
     def div_(self, other: Any) -> Tensor:
+        if self._records(other):
+            return self._rebase(self._old() / other)
         other = other.data if isinstance(other, Tensor) else other
         return self._inplace(self.data / other)
 
@@ -683,25 +721,38 @@ class Tensor:
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
         from .random import rng
 
-        return self._inplace(rng(generator).uniform(a, b, self.shape))
+        return self.copy_(rng(generator).uniform(a, b, self.shape).astype(self.dtype))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
         from .random import rng
 
-        return self._inplace(rng(generator).normal(mean, std, self.shape))
+        return self.copy_(rng(generator).normal(mean, std, self.shape).astype(self.dtype))
 
-    # Python's in-place operators on tensors that need no graph: plain array updates.
+    # Python's in-place operators: in the array when no graph is involved; otherwise
+    # ``x = x + y`` (x rebound: right for every op, before and after), except that a
+    # leaf that requires grad refuses, as in PyTorch.
+    def _rebinds(self, other: Any) -> bool:
+        return (self._records(other) or self.requires_grad) and grad_state.enabled
+
     def __iadd__(self, other: Any) -> Tensor:
-        return self.add_(other) if not self.requires_grad else self + other
+        if self._rebinds(other):
+            return self._same_shape_and_dtype(self + other)
+        return self.add_(other)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self.sub_(other) if not self.requires_grad else self - other
+        if self._rebinds(other):
+            return self._same_shape_and_dtype(self - other)
+        return self.sub_(other)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self.mul_(other) if not self.requires_grad else self * other
+        if self._rebinds(other):
+            return self._same_shape_and_dtype(self * other)
+        return self.mul_(other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self.div_(other) if not self.requires_grad else self / other
+        if self._rebinds(other):
+            return self._same_shape_and_dtype(self / other)
+        return self.div_(other)
 
 
 class _HookHandle:

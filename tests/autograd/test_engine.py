@@ -343,3 +343,12 @@ def test_assignment_without_grad_stays_in_place():
         w = bp.tensor(1.0, requires_grad=True)
         t[0] = w
     assert not t.requires_grad and t.data[0] == 1.0
+
+
+def test_augmented_assignment_on_a_parameter_raises_like_torch():
+    w = bp.nn.Parameter(bp.ones(2))
+    with pytest.raises(RuntimeError, match="in-place"):
+        w += 1.0
+    with bp.no_grad():
+        w -= 0.5
+    assert w.is_leaf and w.requires_grad and w.data[0] == 0.5

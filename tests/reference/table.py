@@ -36,6 +36,19 @@ def _assign(base, index, value):
     return base
 
 
+def _iop(base, value, op):
+    """``base op= value`` as an expression."""
+    if op == "add":
+        base += value
+    elif op == "sub":
+        base -= value
+    elif op == "mul":
+        base *= value
+    else:
+        base /= value
+    return base
+
+
 OPS = [
     # --- arithmetic operators (hypothesis also broadcasts these) ---------------------
     case("add", [x(3, 4), x(3, 4)], lambda L, a, b: a + b, broadcast=True),
@@ -248,18 +261,31 @@ OPS = [
     case("index_negative_int_and_step", [x(3, 5)], lambda L, a: a[-1, ::2]),
     case("index_int_of_1d", [x(5)], lambda L, a: a[3]),
     case("index_chained", [x(4, 5)], lambda L, a: a[1:][:, L.t.tensor([0, 0])][0]),
-    # --- assignment (x[index] = v records the graph, as in PyTorch) ---------------------
+    # --- assignment of values that require grad (recorded, as in PyTorch) -------------
     case("setitem_row_from_tensor", [x(4, 3), x(3)],
          lambda L, a, v: _assign(a.clone(), 1, v) * a),
-    case("setitem_scalar", [x(4, 3)], lambda L, a: _assign(a * 2, (slice(None), 0), 0.5).exp()),
-    case("setitem_mask", [x(3, 4), mask(3, 4)], lambda L, a, m: _assign(a.clone(), m, 0.0) * a),
     case("setitem_broadcast_value", [x(4, 3), x(3)],
          lambda L, a, v: _assign(a * 3, slice(1, 3), v)),
+    case("setitem_mask_from_tensor", [x(3, 4), mask(3, 4), x(3, 4)],
+         lambda L, a, m, v: _assign(a.clone(), m, v[m]) * a),
+    case("setitem_scalar_tensor", [x(4, 3), x()],
+         lambda L, a, v: _assign(a * 2, (slice(None), 0), v).exp()),
     case("setitem_int_array", [x(4, 3), x(2, 3)],
          lambda L, a, v: _assign(a.clone(), L.t.tensor([0, 2]), v)),
     case("setitem_into_constant", [x(3), x(2, 3)],
          lambda L, a, b: _assign(_assign(L.t.zeros(3, 3, dtype=a.dtype), 0, a),
                                  slice(1, None), b) ** 2),
+    # --- in-place ops by operands that require grad; x op= y (rebinds x) ------------------
+    case("inplace_add_alpha_into_constant", [const(3, 4), x(3, 4)],
+         lambda L, c, b: c.clone().add_(b, alpha=-2.0)),
+    case("inplace_mul_constant_by_tensor", [const(3, 4), x(4)], lambda L, c, b: c.clone().mul_(b)),
+    case("inplace_sub_div_constant", [const(3, 4), x(3, 4), pos(3, 4)],
+         lambda L, c, a, b: c.clone().sub_(a).div_(b)),
+    case("inplace_iadd_tensor", [x(3, 4), x(3, 4)], lambda L, a, b: _iop(a * 2, b, "add") * a),
+    case("inplace_imul_broadcast", [x(3, 4), x(4)], lambda L, a, b: _iop(a * 1.5, b, "mul").exp()),
+    case("inplace_isub_itruediv", [x(3, 4), pos(3, 4)],
+         lambda L, a, b: _iop(_iop(a * 1.0, b, "sub"), b, "div")),
+    case("inplace_copy_", [x(3, 4), x(3, 4)], lambda L, a, b: (a * 3).copy_(b) * a),
     # --- nn.functional -----------------------------------------------------------------
     case("F.linear", [x(5, 3), x(4, 3), x(4)], lambda L, a, w, b: L.F.linear(a, w, b)),
     case("F.linear_no_bias", [x(5, 3), x(4, 3)], lambda L, a, w: L.F.linear(a, w)),
