@@ -80,7 +80,7 @@ def test_graph_matches_pytorchs_graph_values_and_gradients():
     x0, w0, b0 = [0.5, -1.0, 2.0], [0.3, 0.8, -0.4], [0.1, 0.2, 0.3]
     loss, params, h = build(bp, x0, w0, b0)
     tloss, tparams, th = build(torch, x0, w0, b0)
-    dot = bp.viz.graph(loss, params=params)
+    dot = bp.viz.graph(loss, params=params, precision=7)
     nodes, edges = parse(dot)
     names = {id(t): name for name, t in tparams.items()}
     assert op_edges(nodes, edges) == torch_op_edges(tloss, names)
@@ -98,18 +98,25 @@ def test_graph_matches_pytorchs_graph_values_and_gradients():
         assert label[1] == "shape (3,)"
         value = np.array(eval(label[2].removeprefix("value ")))
         grad = np.array(eval(label[3].removeprefix("grad ")))
-        np.testing.assert_allclose(value, tensor.detach().numpy(), atol=5e-5)
-        np.testing.assert_allclose(grad, tensor.grad.numpy(), atol=5e-5)
+        np.testing.assert_allclose(value, tensor.detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(grad, tensor.grad.numpy(), rtol=1e-6)
     # the retained intermediate gradient of h is shown too
     h_label = next(label for key, (label, _) in nodes.items()
                    if key.startswith("t") and any(line.startswith("grad") for line in label)
                    and label[0] not in params)
     np.testing.assert_allclose(np.array(eval(h_label[-1].removeprefix("grad "))),
-                               th.grad.numpy(), atol=5e-5)
+                               th.grad.numpy(), rtol=1e-6)
     root = [label for label, attrs in nodes.values() if "peripheries=2" in attrs]
     assert root[0][:2] == ["output", "scalar"]
     np.testing.assert_allclose(float(root[0][2].removeprefix("value ")), tloss.item(),
-                               atol=5e-4)
+                               rtol=1e-6)
+    # the default shows 4 significant digits, unpadded
+    nodes, _ = parse(bp.viz.graph(loss, params=params))
+    x_label = next(label for label, _ in nodes.values() if label[0] == "x")
+    assert x_label[2] == "value [0.5, -1, 2]"
+    two_d = bp.tensor([[1.0, 2.5], [3e-7, 4.0]], requires_grad=True)
+    label = parse(bp.viz.graph(two_d * 1))[0]["t1"][0]
+    assert label[-2:] == ["value [[1, 2.5],", " [3e-07, 4]]"]
 
 
 def test_switches_and_large_tensors():

@@ -40,9 +40,10 @@ def _quote(text: str) -> str:
 
 
 def _format_array(array: Any, precision: int) -> str:
+    """``[0.5374, -0.8]``: each number to ``precision`` significant digits, unpadded."""
     return xp.array2string(
-        xp.asarray(array), precision=precision, separator=", ", suppress_small=False,
-        max_line_width=60,
+        xp.asarray(array), separator=", ", max_line_width=60,
+        formatter={"float_kind": lambda value: f"{value:.{precision}g}"},
     )
 
 
@@ -70,7 +71,7 @@ def graph(tensor: Tensor, show_values: bool = True, show_grads: bool = True,
             tensors if they called ``retain_grad()``).
         params: names for leaf tensors, e.g. ``dict(model.named_parameters())``.
         max_elements: larger tensors show their shape only.
-        precision: digits after the decimal point.
+        precision: significant digits of the values and gradients shown.
         show_derivatives: write each op's local derivative under its name.
         rankdir: Graphviz layout direction ("LR": inputs left, output right; "TB").
 
