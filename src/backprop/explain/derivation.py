@@ -116,10 +116,10 @@ def _loss(problem: DenseProblem, out: list[float], p: Pass) -> list[float]:
     y = [float(v) for v in problem.targets]
     n = len(out)
     if problem.loss == "mse_half":
-        p.terms = [0.5 * (t - o) ** 2 for o, t in zip(out, y)]
+        p.terms = [0.5 * (t - o) * (t - o) for o, t in zip(out, y)]
         grad = [o - t for o, t in zip(out, y)]
     elif problem.loss == "mse":
-        p.terms = [(o - t) ** 2 / n for o, t in zip(out, y)]
+        p.terms = [(o - t) * (o - t) / n for o, t in zip(out, y)]
         grad = [2.0 * (o - t) / n for o, t in zip(out, y)]
     elif problem.loss == "bce":  # logs clamped at −100, o(1 − o) at 1e-12, as in PyTorch
         p.terms = [-(t * _log(o) + (1.0 - t) * _log(1.0 - o)) / n for o, t in zip(out, y)]

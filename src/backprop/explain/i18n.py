@@ -165,14 +165,14 @@ STRINGS: dict[str, tuple[str, str]] = {
                      "（float64，相对误差 ≤ 1e-12）逐一核对：共 {count} 个数值。"),
     "image": ("The image X, the kernel K and the target T:", "图像 X、卷积核 K 与目标 T："),
     # --- rnn ---------------------------------------------------------------------------
-    "rnn_title": ("a tiny RNN over 3 time steps (backpropagation through time)",
-                  "三个时间步的小型循环神经网络（随时间反向传播）"),
+    "rnn_title": ("a tiny RNN over {T} time steps (backpropagation through time)",
+                  "{T} 个时间步的小型循环神经网络（随时间反向传播）"),
     "rnn_intro": ("One hidden unit with tanh: h_t = tanh(w_x·x_t + w_h·h_(t−1) + b), "
                   "h_0 = 0. The same three weights are used at every time step. The loss is "
-                  "taken at the last step only: E = ½(h_3 − target)². Learning rate η = {lr}.",
+                  "taken at the last step only: E = ½(h_{T} − target)². Learning rate η = {lr}.",
                   "一个使用 tanh 的隐藏单元：h_t = tanh(w_x·x_t + w_h·h_(t−1) + b)，h_0 = 0。"
                   "每个时间步都共用这三个权重。只在最后一个时间步计算损失："
-                  "E = ½(h_3 − target)²。学习率 η = {lr}。"),
+                  "E = ½(h_{T} − target)²。学习率 η = {lr}。"),
     "rnn_forward": ("1. Forward pass, unrolled in time", "1. 前向传播（按时间展开）"),
     "rnn_backward": ("3. Backward pass through time", "3. 随时间反向传播（BPTT）"),
     "rnn_backward_intro": ("δ_t = ∂E/∂z_t. At the last step it comes from the loss; before "
@@ -188,11 +188,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "每个权重在每个时间步都被使用，所以它的梯度是每个时间步一项之和"
                         "（链式法则对从权重到 E 的所有路径求和）。"),
     "rnn_vanish": ("The signal reaching step 1 has been multiplied by w_h·(1 − h_t²) once per "
-                   "step it crossed: ∂h_3/∂h_1 = w_h(1 − h_3²)·w_h(1 − h_2²). Factors below "
-                   "1 shrink it over many steps (vanishing gradients), factors above 1 make "
-                   "it grow (exploding gradients).",
-                   "传到第 1 步的信号每跨过一个时间步就乘一次 w_h·(1 − h_t²)："
-                   "∂h_3/∂h_1 = w_h(1 − h_3²)·w_h(1 − h_2²)。"
+                   "step it crossed, t = {T} down to 2. Factors below 1 shrink it over many "
+                   "steps (vanishing gradients), factors above 1 make it grow (exploding "
+                   "gradients).",
+                   "传到第 1 步的信号每跨过一个时间步就乘一次 w_h·(1 − h_t²)（t 从 {T} 到 2）。"
                    "因子小于 1 时经过多步后信号会越来越小（梯度消失），"
                    "大于 1 时会越来越大（梯度爆炸）。"),
     "rnn_update": ("5. Updating the weights", "5. 更新权重"),

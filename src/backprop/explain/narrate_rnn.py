@@ -35,9 +35,9 @@ def narrate_rnn(d: RNNDerivation, lang: str = "en", checked: int = 0) -> Documen
     T = len(problem.inputs)
     w = {"w_x": problem.w_x, "w_h": problem.w_h, "b": problem.b}
     target = Sym("target")
-    doc = Document(t(lang, "title", name=problem.title or t(lang, "rnn_title")), lang)
+    doc = Document(t(lang, "title", name=problem.title or t(lang, "rnn_title", T=T)), lang)
     doc.heading(t(lang, "given_example"))
-    doc.para(t(lang, "rnn_intro", lr=f"{problem.lr:g}"))
+    doc.para(t(lang, "rnn_intro", lr=f"{problem.lr:g}", T=T))
     doc.para(t(lang, "rnn_given"))
     doc.equations(_given([(Sym("x", str(i + 1)), v) for i, v in enumerate(problem.inputs)]),
                   _given([(WX, problem.w_x), (WH, problem.w_h), (B, problem.b)]),
@@ -100,7 +100,7 @@ def narrate_rnn(d: RNNDerivation, lang: str = "en", checked: int = 0) -> Documen
         join([(num(p.delta[s]),) for s in steps]) + (Op("="), num(p.grad_b, True)),
     )
     if T > 1:
-        doc.para(t(lang, "rnn_vanish"))
+        doc.para(t(lang, "rnn_vanish", T=T))
         symbolic = join([(WH, Group((Num(1.0), Op("−"), Sup(_h(s), "2")))) for s in
                          range(T, 1, -1)], "·")
         numbers = join([(num(problem.w_h), Op("·", True), num(p.fprime[s])) for s in

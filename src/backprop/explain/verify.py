@@ -228,7 +228,7 @@ def dense_sizes(problem: Any, weights: list[Any], biases: list[Any],
     return size
 
 
-def _error_size(problem: Any, out: np.ndarray) -> float:
+def error_size(problem: Any, out: np.ndarray) -> float:
     """The size of the total error at outputs ``out`` (see :func:`_loss_size`)."""
     t = np.asarray(problem.targets, dtype=np.float64)
     g = _loss_grad(problem.loss, out, t)
@@ -294,17 +294,17 @@ def check_dense(d: Any) -> int:
     check("updates", [d.updated[k] for k in names], [updated[k] for k in names],
           [abs(old[k]) + problem.lr * grad_size[k] for k in names])
     errors, final = [e["loss"]], e["out"]
-    error_size = [_error_size(problem, e["out"])]
+    sizes = [error_size(problem, e["out"])]
     for step in range(1, problem.steps + 1):
         last = step == problem.steps
         run = engine_dense_pass(problem, weights, biases, backward=not last, full=False)
         errors.append(run["loss"])
-        error_size.append(_error_size(problem, run["out"]))
+        sizes.append(error_size(problem, run["out"]))
         final = run["out"]
         if not last:
             grads = _named(table, run["grad_W"], run["grad_b"])
             weights, biases, _ = _apply(table, problem.lr, weights, biases, grads)
-    check("error after each step", d.errors, errors, error_size)
+    check("error after each step", d.errors, errors, sizes)
     check("outputs after the last step", d.final_outputs, final, np.abs(final) + 1e-300)
     return check.done()
 
