@@ -215,6 +215,16 @@ def _multiplied_by_a_number_then_modified(lib):
     return x
 
 
+def _factor_whose_partner_needs_no_gradient_modified(lib):
+    x = lib.tensor([0.5, 2.0], requires_grad=True)
+    w = lib.tensor([3.0, 4.0])
+    h = x * 1.0
+    y = h * w  # ∂y/∂h reads w only; h would be read only for ∂y/∂w, which nobody needs
+    h.add_(1)
+    y.sum().backward()
+    return x
+
+
 def _modified_after_backward(lib):
     x = lib.tensor([0.5, 2.0], requires_grad=True)
     w = lib.tensor([3.0, 4.0])
@@ -261,7 +271,8 @@ RAISES = [
     _tanh_output_modified_then_used,
 ]
 ALLOWED = [
-    _add_constant_modified, _multiplied_by_a_number_then_modified, _modified_after_backward,
+    _add_constant_modified, _multiplied_by_a_number_then_modified,
+    _factor_whose_partner_needs_no_gradient_modified, _modified_after_backward,
     _sgd_steps, _clone_modified, _output_of_a_non_saving_op_modified,
 ]
 

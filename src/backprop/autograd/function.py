@@ -227,14 +227,26 @@ class Op(Function):
 
 def _record_versions(ctx: Any, args: Any, result: Any) -> None:
     """Remember the versions of the tensors forward saved, for ``check_saved_versions``."""
-    saved = []
     rule = ctx.saves_inputs
     if rule == "cross":
         parents = ctx.parents
-        saved = [(i, args[i], args[i]._version) for i in (0, 1)
-                 if parents[1 - i] is not None and isinstance(args[i], Tensor)]
+        first, second = args[0], args[1]
+        if parents[0] is not None and parents[1] is not None and not ctx.saves_output:
+            # the common case, both factors need a gradient: one tuple, no list
+            ctx._version_check = ((0, first, first._version), (1, second, second._version))
+            return
+        saved = []
+        if parents[1] is not None and isinstance(first, Tensor):
+            saved.append((0, first, first._version))
+        if parents[0] is not None and isinstance(second, Tensor):
+            saved.append((1, second, second._version))
     elif rule:
-        saved = [(i, a, a._version) for i, a in enumerate(args) if isinstance(a, Tensor)]
+        saved = []
+        for index, arg in enumerate(args):
+            if isinstance(arg, Tensor):
+                saved.append((index, arg, arg._version))
+    else:
+        saved = []
     if ctx.saves_output:
         saved.append((-1, weakref.ref(result), result._version))
     if saved:
