@@ -184,9 +184,9 @@ def test_im2col_and_col2im_are_adjoint():
     kernel, stride, dilation, pads = (3, 2), (2, 1), (1, 2), (1, 1, 2, 2)
     ho = conv_ops.output_size(7, 3, 2, 2, 1)
     wo = conv_ops.output_size(6, 2, 1, 4, 2)
-    cols = conv_ops.im2col(conv_ops.pad_channels_first(x_data, pads), kernel, stride, dilation,
+    cols = conv_ops.im2col(conv_ops.pad_batch_last(x_data, pads), kernel, stride, dilation,
                            (ho, wo))
     c = rng.standard_normal(cols.shape)
-    back = conv_ops.fold(c.reshape(3, *kernel, 2, ho, wo), x_data.shape, kernel, stride,
+    back = conv_ops.fold(c.reshape(3, *kernel, ho, wo, 2), x_data.shape, kernel, stride,
                          dilation, pads, (ho, wo))
     np.testing.assert_allclose((cols * c).sum(), (x_data * back).sum(), rtol=1e-12)

@@ -16,11 +16,14 @@ and the backward pass is two more products plus the adjoint of the unrolling:
     ∂L/∂W₂ = G_Y · colsᵀ      ∂L/∂cols = W₂ᵀ · G_Y      ∂L/∂x = col2im(∂L/∂cols)
 
 where col2im adds every column entry back onto the input pixel it was copied
-from (overlapping windows add up). The columns are laid out channel-major,
-(C, kh, kw, N, Ho, Wo), so that the copy reads whole image rows, and the output
-is returned as a (N, O, Ho, Wo) view of the (O, N, Ho, Wo) product: the next
-layers keep that memory order and the gradient comes back already in the
-layout the products want.
+from (overlapping windows add up).
+
+Memory layout: the batch axis goes last. Inputs are read, and columns and
+outputs written, in (C, H, W, N) order, so every copy and every add of im2col
+and col2im runs over contiguous stretches of Wo·N numbers instead of rows of
+Wo. The output is returned as a (N, O, Ho, Wo) view of the (O, Ho, Wo, N)
+product: element-wise layers after it keep that memory order, and the gradient
+comes back already in the layout the products want.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from ..autograd.function import Op
 from ..backends import xp
 
 as_strided = xp.lib.stride_tricks.as_strided
+
 
 def pair(value: Any, name: str) -> tuple[int, int]:
     """An int or a pair of ints as a pair (PyTorch's ``_pair``)."""
@@ -72,42 +76,47 @@ def output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: i
     return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def channels_first(x: Any) -> Any:
-    """x (N, C, H, W) as a (C, N, H, W) array, a free view when x already has that memory order."""
-    return x.transpose(1, 0, 2, 3)
+def batch_last(x: Any) -> Any:
+    """x (N, C, H, W) as a (C, H, W, N) view (free; contiguous when x came from a conv)."""
+    return x.transpose(1, 2, 3, 0)
 
 
-def pad_channels_first(x: Any, pads: tuple[int, int, int, int], value: float = 0.0) -> Any:
-    """x (N, C, H, W) zero-padded (or ``value``-padded) and stored (C, N, Hp, Wp)."""
+def batch_first(x: Any) -> Any:
+    """The inverse of :func:`batch_last`: (C, H, W, N) → an (N, C, H, W) view."""
+    return x.transpose(3, 0, 1, 2)
+
+
+def pad_batch_last(x: Any, pads: tuple[int, int, int, int]) -> Any:
+    """x (N, C, H, W) zero-padded by (top, bottom, left, right) and stored (C, Hp, Wp, N)."""
     top, bottom, left, right = pads
     if not any(pads):
-        return channels_first(x)
+        return batch_last(x)
     n, c, h, w = x.shape
-    buffer = xp.full((c, n, h + top + bottom, w + left + right), value, dtype=x.dtype)
-    buffer[:, :, top:top + h, left:left + w] = channels_first(x)
+    buffer = xp.zeros((c, h + top + bottom, w + left + right, n), dtype=x.dtype)
+    buffer[:, top:top + h, left:left + w, :] = batch_last(x)
     return buffer
 
 
 def im2col(padded: Any, kernel: tuple[int, int], stride: tuple[int, int],
            dilation: tuple[int, int], out_hw: tuple[int, int]) -> Any:
-    """Every receptive field of ``padded`` (C, N, Hp, Wp) as a column: (C·kh·kw, N·Ho·Wo).
+    """Every receptive field of ``padded`` (C, Hp, Wp, N) as a column: (C·kh·kw, Ho·Wo·N).
 
-    One strided view, one copy: cols[c, p, q, n, i, j] = padded[c, n, i·s + p·d, j·s + q·d].
+    One strided view, one copy: cols[c, p, q, i, j, n] = padded[c, i·s + p·d, j·s + q·d, n].
     """
-    c, n = padded.shape[:2]
+    c, n = padded.shape[0], padded.shape[3]
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
-    s_c, s_n, s_h, s_w = padded.strides
-    windows = as_strided(padded, shape=(c, kh, kw, n, ho, wo),
-                         strides=(s_c, dh * s_h, dw * s_w, s_n, sh * s_h, sw * s_w),
+    s_c, s_h, s_w, s_n = padded.strides
+    windows = as_strided(padded, shape=(c, kh, kw, ho, wo, n),
+                         strides=(s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w, s_n),
                          writeable=False)
-    return windows.reshape(c * kh * kw, n * ho * wo)
+    return windows.reshape(c * kh * kw, ho * wo * n)
 
 
 def col2im(cols: Any, padded_shape: tuple[int, ...], kernel: tuple[int, int],
            stride: tuple[int, int], dilation: tuple[int, int], out_hw: tuple[int, int]) -> Any:
     """The adjoint of :func:`im2col`: add each column entry back onto its pixel.
 
-    cols (C, kh, kw, N, Ho, Wo) → (C, N, Hp, Wp); one strided add per kernel position.
+    cols (C, kh, kw, Ho, Wo, N) → (C, Hp, Wp, N); one strided add per kernel position.
     """
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
     result = xp.zeros(padded_shape, dtype=cols.dtype)
@@ -115,19 +124,19 @@ def col2im(cols: Any, padded_shape: tuple[int, ...], kernel: tuple[int, int],
         rows = slice(p * dh, p * dh + sh * (ho - 1) + 1, sh)
         for q in range(kw):
             columns = slice(q * dw, q * dw + sw * (wo - 1) + 1, sw)
-            result[:, :, rows, columns] += cols[:, p, q]
+            result[:, rows, columns, :] += cols[:, p, q]
     return result
 
 
-def fold(grad_cols: Any, x_shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
-         dilation: tuple[int, int], pads: tuple[int, int, int, int],
+def fold(grad_cols: Any, x_shape: tuple[int, ...], kernel: tuple[int, int],
+         stride: tuple[int, int], dilation: tuple[int, int], pads: tuple[int, int, int, int],
          out_hw: tuple[int, int]) -> Any:
-    """col2im: ∂L/∂x (N, C, H, W), stored (C, N, H, W), from ∂L/∂cols (C, kh, kw, N, Ho, Wo)."""
+    """col2im: ∂L/∂x (N, C, H, W), stored (C, H, W, N), from ∂L/∂cols (C, kh, kw, Ho, Wo, N)."""
     n, c, h, w = x_shape
     top, bottom, left, right = pads
-    padded_shape = (c, n, h + top + bottom, w + left + right)
+    padded_shape = (c, h + top + bottom, w + left + right, n)
     grad_padded = col2im(grad_cols, padded_shape, kernel, stride, dilation, out_hw)
-    return channels_first(grad_padded[:, :, top:top + h, left:left + w])
+    return batch_first(grad_padded[:, top:top + h, left:left + w, :])
 
 
 def grouped_matmul(a: Any, b: Any) -> Any:
@@ -189,15 +198,15 @@ class Conv2d(Op):
                 f"padded input {(h + pads[0] + pads[1], w + pads[2] + pads[3])} "
                 f"(input shape {x.shape}, padding {pads})"
             )
-        cols = im2col(pad_channels_first(x, pads), (kh, kw), stride, dilation, (ho, wo))
+        cols = im2col(pad_batch_last(x, pads), (kh, kw), stride, dilation, (ho, wo))
         w_groups = weight.reshape(groups, o // groups, c_group * kh * kw)
-        out = grouped_matmul(w_groups, cols.reshape(groups, c_group * kh * kw, n * ho * wo))
-        out = out.reshape(o, n, ho, wo)
+        out = grouped_matmul(w_groups, cols.reshape(groups, c_group * kh * kw, ho * wo * n))
+        out = out.reshape(o, ho, wo, n)
         if bias is not None:
             out += bias.reshape(o, 1, 1, 1)
         ctx.cols, ctx.w_groups, ctx.has_bias = cols, w_groups, bias is not None
         ctx.geometry = (x.shape, weight.shape, stride, dilation, pads, (ho, wo))
-        return out.transpose(1, 0, 2, 3)
+        return batch_first(out)
 
     def backward(ctx, grad: Any) -> Any:
         parents = ctx.parents
@@ -205,8 +214,8 @@ class Conv2d(Op):
         kernel = weight_shape[2:]
         w_groups = ctx.w_groups
         groups, o_group, k_group = w_groups.shape
-        # G_Y as (G, O/G, N·Ho·Wo): free when grad kept the (O, N, Ho, Wo) memory order.
-        grad_y = channels_first(grad).reshape(groups, o_group, -1)
+        # G_Y as (G, O/G, Ho·Wo·N): free when grad kept the (O, Ho, Wo, N) memory order.
+        grad_y = batch_last(grad).reshape(groups, o_group, -1)
         grad_x = grad_w = grad_b = None
         if parents[1] is not None:
             cols = ctx.cols.reshape(groups, k_group, -1)
@@ -218,7 +227,7 @@ class Conv2d(Op):
         if parents[0] is not None:
             n, c = x_shape[:2]
             grad_cols = grouped_matmul(w_groups.transpose(0, 2, 1), grad_y)
-            grad_cols = grad_cols.reshape(c, *kernel, n, *out_hw)
+            grad_cols = grad_cols.reshape(c, *kernel, *out_hw, n)
             grad_x = fold(grad_cols, x_shape, kernel, stride, dilation, pads, out_hw)
         if ctx.has_bias:
             return grad_x, grad_w, grad_b

@@ -16,7 +16,6 @@ from typing import Any
 
 from ..autograd.function import Op
 from ..backends import xp
-from .conv import channels_first
 
 
 def pool_geometry(shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
@@ -52,27 +51,22 @@ def pool_geometry(shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple
 
 
 def padded_input(x: Any, pads: tuple[int, int, int, int], value: float) -> Any:
-    """x (N, C, H, W) padded with ``value``, in x's memory order (a view when no padding)."""
+    """x (N, C, H, W) padded with ``value``, in x's memory order (x itself when no padding)."""
     top, bottom, left, right = pads
     if not any(pads):
         return x
     n, c, h, w = x.shape
-    # Keep the (C, N, H, W) memory order of a conv output: the next layers follow it.
-    if x.strides[0] < x.strides[1]:
-        buffer = xp.full((c, n, h + top + bottom, w + left + right), value, x.dtype)
-        buffer = channels_first(buffer)
-    else:
-        buffer = xp.full((n, c, h + top + bottom, w + left + right), value, x.dtype)
+    # full_like keeps x's axis order in memory: a conv output stays (C, H, W, N)-ordered
+    buffer = xp.full_like(x, value, shape=(n, c, h + top + bottom, w + left + right))
     buffer[:, :, top:top + h, left:left + w] = x
     return buffer
 
 
 def zeros_like_layout(x: Any) -> Any:
-    """Zeros of x's shape in x's memory order, (C, N, H, W) or (N, C, H, W)."""
-    n, c, h, w = x.shape
-    if x.strides[0] < x.strides[1]:
-        return channels_first(xp.zeros((c, n, h, w), x.dtype))
-    return xp.zeros((n, c, h, w), x.dtype)
+    """Zeros of x's shape and dtype with x's axis order in memory (x: an array or a _Layout)."""
+    order = sorted(range(len(x.shape)), key=lambda axis: -x.strides[axis])
+    zeros = xp.zeros([x.shape[axis] for axis in order], dtype=x.dtype)
+    return zeros.transpose(xp.argsort(order))
 
 
 def _copy_in_layout_of(like: Any, x: Any) -> Any:
@@ -127,7 +121,7 @@ def first_maxima(padded: Any, out: Any, slices: list[Any]) -> Any:
     for k, window in enumerate(slices):
         hit = padded[window] == out
         if taken is None:
-            taken = hit.copy()
+            taken = xp.copy(hit)  # order 'K': the same memory order as hit
         else:
             xp.greater(hit, taken, out=hit)  # hit and not yet taken
             taken |= hit
@@ -235,7 +229,7 @@ class AvgPool2d(Op):
                                      "avg_pool2d")
         padded = padded_input(x, pads, 0.0)
         slices = window_slices(kernel, stride, (1, 1), out_hw)
-        out = padded[slices[0]].copy()
+        out = padded[slices[0]].copy(order="K")
         for window in slices[1:]:
             out += padded[window]
         if divisor_override:
