@@ -170,3 +170,21 @@ def test_index_error_names_shape():
 def test_dim_out_of_range():
     with pytest.raises(IndexError):
         bp.ones(2, 3).sum(dim=2)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.unsqueeze(4), lambda t: t.unsqueeze(-5), lambda t: t.squeeze(3),
+    lambda t: t.transpose(0, 3), lambda t: t.sum(dim=-4), lambda t: t.softmax(dim=3),
+])
+def test_dim_out_of_range_raises_index_error_like_torch(call):
+    with pytest.raises(IndexError):
+        call(torch.ones(2, 1, 3))
+    with pytest.raises(IndexError):
+        call(bp.ones(2, 1, 3))
+
+
+def test_repeated_dims_are_an_error_like_torch():
+    with pytest.raises(RuntimeError):
+        torch.ones(2, 3).sum(dim=(0, -2))
+    with pytest.raises(RuntimeError, match="more than once"):
+        bp.ones(2, 3).sum(dim=(0, -2))

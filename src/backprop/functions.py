@@ -33,7 +33,10 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     """``input`` where ``condition`` holds, else ``other``."""
     condition = _as_array(condition).astype(bool, copy=False)
-    return ew.Where.apply(condition, _operand(input), _operand(other))
+    input, other = _operand(input), _operand(other)  # noqa: A001
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = Tensor(input)  # two Python numbers: the default dtype, as PyTorch  # noqa: A001
+    return ew.Where.apply(condition, input, other)
 
 
 def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002

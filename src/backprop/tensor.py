@@ -432,6 +432,11 @@ class Tensor:
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of min and max must be given")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):  # bounds that are tensors:
+            from .functions import where  # x wins ties, as in PyTorch's clamp
+
+            out = self if min is None else where(self < min, min, self)
+            return out if max is None else where(out > max, max, out)
         return ew.Clamp.apply(self, min=min, max=max)
 
     clip = clamp
@@ -559,6 +564,9 @@ class Tensor:
         return mv.Permute.apply(self, dims=dims)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
+        (dim0,), (dim1,) = rd.normalize_dims(dim0, self.ndim), rd.normalize_dims(dim1, self.ndim)
+        if self.ndim == 0:
+            return self.reshape(())
         dims = list(range(self.ndim))
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return mv.Permute.apply(self, dims=tuple(dims))
@@ -578,12 +586,12 @@ class Tensor:
         if dim is None:
             shape = tuple(s for s in self.shape if s != 1)
         else:
-            dims = {d % self.ndim for d in ((dim,) if isinstance(dim, int) else dim)}
+            dims = rd.normalize_dims(dim, self.ndim)
             shape = tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1))
         return self.reshape(shape)
 
     def unsqueeze(self, dim: int) -> Tensor:
-        dim = dim % (self.ndim + 1)
+        (dim,) = rd.normalize_dims(dim, self.ndim + 1)
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def expand(self, *shape: Any) -> Tensor:

@@ -26,7 +26,9 @@ def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...]:
                 f" but got {d})"
             )
         result.append(d % max(ndim, 1))
-    return tuple(sorted(set(result)))
+    if len(set(result)) != len(result):
+        raise RuntimeError(f"dim {dims} names a dimension more than once")
+    return tuple(sorted(result))
 
 
 def restore_reduced(grad: Any, shape: tuple[int, ...], dims: tuple[int, ...], keepdim: bool) -> Any:
