@@ -188,3 +188,14 @@ def test_repeated_dims_are_an_error_like_torch():
         torch.ones(2, 3).sum(dim=(0, -2))
     with pytest.raises(RuntimeError, match="more than once"):
         bp.ones(2, 3).sum(dim=(0, -2))
+
+
+def test_np_array_copies_and_np_asarray_shares():
+    t = bp.tensor([1.0, 2.0])
+    a = np.array(t)
+    a[0] = 5.0
+    assert t.data[0] == 1.0
+    assert np.shares_memory(np.asarray(t), t.data)
+    b = np.array(t, dtype=np.float64)
+    b[1] = 9.0
+    assert t.data[1] == 2.0

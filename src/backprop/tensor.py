@@ -136,7 +136,10 @@ class Tensor:
         return f"tensor({body}{extra})"
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        return self.data if dtype is None else self.data.astype(dtype)
+        """``np.asarray(t)`` shares t's memory; ``np.array(t)`` (copy=True) copies it."""
+        if dtype is not None and self.data.dtype != dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
 
     def __hash__(self) -> int:
         return id(self)
