@@ -496,3 +496,45 @@ def test_op_level_shape_errors():
 def test_docstring_examples_run():
     result = doctest.testmod(rnn_modules)
     assert result.attempted > 0 and result.failed == 0
+
+
+# --- reused buffers ---------------------------------------------------------------------------
+def test_reused_buffers_leave_earlier_outputs_and_gradients_alone(path):
+    """The workspace recycles internal buffers between steps: an output kept from step 1 must
+    not change in step 2, and step 2's gradients must be those of a fresh run."""
+    ours, theirs = _pair("LSTM", 3, 5, num_layers=2, batch_first=True)
+    rng = np.random.default_rng(21)
+    x1, x2 = rng.standard_normal((4, 6, 3)), rng.standard_normal((4, 6, 3))
+    out1, (h1, _) = ours(bp.tensor(x1))
+    (out1.sum() + h1.sum()).backward()
+    kept = out1.detach().numpy().copy(), h1.detach().numpy().copy()
+    ours.zero_grad()
+    out2, _ = ours(bp.tensor(x2))
+    (out2 * out2).sum().backward()
+    np.testing.assert_array_equal(out1.detach().numpy(), kept[0])
+    np.testing.assert_array_equal(h1.detach().numpy(), kept[1])
+    out2_t, _ = theirs(torch.tensor(x2))
+    (out2_t * out2_t).sum().backward()
+    _close(out2, out2_t)
+    for (name, p), p_t in zip(ours.named_parameters(), theirs.parameters()):
+        _close(p.grad, p_t.grad, what=name)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_backward_twice_with_retain_graph(kind, path):
+    ours, theirs = _pair(kind, 3, 4, bidirectional=True)
+    x, x_t = _leaf(np.random.default_rng(22).standard_normal((5, 2, 3)))
+    out, _ = ours(x)
+    out_t, _ = theirs(x_t)
+    loss, loss_t = (out * out).sum(), (out_t * out_t).sum()
+    loss.backward(retain_graph=True)
+    ours(bp.tensor(np.ones((5, 2, 3))))[0].sum().backward()  # another graph in between
+    loss.backward()
+    loss_t.backward(retain_graph=True)
+    theirs(torch.ones(5, 2, 3, dtype=torch.float64))[0].sum().backward()
+    loss_t.backward()
+    _close(x.grad, x_t.grad)
+    for (name, p), p_t in zip(ours.named_parameters(), theirs.parameters()):
+        _close(p.grad, p_t.grad, what=name)
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()

@@ -63,6 +63,49 @@ def compiled_kernels(dtype: Any) -> Any:
     return _kernels or None
 
 
+# --- reused buffers ---------------------------------------------------------------------------
+class Workspace:
+    """Big internal buffers (gates, cell states, δ), kept from one training step to the next.
+
+    A fresh multi-megabyte array comes from the operating system page by page, each page
+    zeroed on first touch; in a training loop that costs as much as the cell's point-wise
+    math. The layers take their internal buffers here and give them back once backward
+    has freed them (``release``), so the next step writes into warm memory. Only buffers
+    that never reach the user are pooled (the output sequence and h_n, c_n are fresh).
+    """
+
+    def __init__(self, max_bytes: int = 512 << 20, per_shape: int = 8) -> None:
+        self.max_bytes, self.per_shape = max_bytes, per_shape
+        self.free: dict[tuple[Any, ...], list[Any]] = {}
+        self.bytes = 0
+
+    def take(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        """An uninitialised array of ``shape`` and ``dtype`` (reused when one is free)."""
+        stack = self.free.get((shape, xp.dtype(dtype)))
+        if stack:
+            array = stack.pop()
+            self.bytes -= array.nbytes
+            return array
+        return xp.empty(shape, dtype=dtype)
+
+    def give(self, *arrays: Any) -> None:
+        """Take back arrays from :meth:`take` that nothing references any more."""
+        for array in arrays:
+            if array is None or self.bytes + array.nbytes > self.max_bytes:
+                continue
+            stack = self.free.setdefault((array.shape, array.dtype), [])
+            if len(stack) < self.per_shape:
+                stack.append(array)
+                self.bytes += array.nbytes
+
+    def clear(self) -> None:
+        self.free.clear()
+        self.bytes = 0
+
+
+workspace = Workspace()
+
+
 # --- shared pieces ---------------------------------------------------------------------------
 def _check(op: str, x: Any, states: tuple[Any, ...], w_ih: Any, w_hh: Any, b_ih: Any,
            b_hh: Any, gates: int) -> tuple[int, int, int, int]:
@@ -94,28 +137,48 @@ def _check(op: str, x: Any, states: tuple[Any, ...], w_ih: Any, w_hh: Any, b_ih:
     return steps, batch, features, hidden
 
 
-def _project(x: Any, w_ih: Any, bias: Any, dtype: Any) -> tuple[Any, Any]:
-    """X W_ihᵀ + b for all steps at once: x (T, B, I) → (x as (T·B, I), gates (T, B, G))."""
+def _project(ctx: Any, x: Any, w_ih: Any, bias: Any, dtype: Any) -> Any:
+    """X W_ihᵀ + b for all steps at once: x (T, B, I) → gates (T, B, G); keeps x as
+    ``ctx.x2`` (T·B, I) for ∂L/∂W_ih (a workspace copy unless x is already laid out so)."""
     steps, batch, features = x.shape
-    x2 = xp.ascontiguousarray(x, dtype=dtype).reshape(steps * batch, features)
-    gates = x2 @ w_ih.T
+    if x.dtype == dtype and x.flags.c_contiguous:
+        ctx.x2, ctx.x2_owned = x.reshape(steps * batch, features), False
+    else:
+        ctx.x2, ctx.x2_owned = workspace.take((steps * batch, features), dtype), True
+        ctx.x2.reshape(steps, batch, features)[...] = x
+    gates = workspace.take((steps, batch, w_ih.shape[0]), dtype)
+    xp.matmul(ctx.x2, w_ih.T.astype(dtype, copy=False), out=gates.reshape(steps * batch, -1))
     if bias is not None:
         gates += bias
-    return x2, gates.reshape(steps, batch, -1)
+    return gates
 
 
-def _initial(state: Any, batch: int, hidden: int, dtype: Any, steps: int) -> Any:
+def _initial(state: Any, batch: int, hidden: int, dtype: Any, steps: int,
+             pooled: bool = True) -> Any:
     """A (T+1, B, H) buffer whose row 0 is the initial state (zeros if None)."""
-    buffer = xp.empty((steps + 1, batch, hidden), dtype=dtype)
+    shape = (steps + 1, batch, hidden)
+    buffer = workspace.take(shape, dtype) if pooled else xp.empty(shape, dtype=dtype)
     buffer[0] = 0 if state is None else state
     return buffer
 
 
-def _time_order(grad: Any, reverse: bool, dtype: Any) -> Any:
-    """∂L/∂output in the order the steps ran, C-contiguous per step (kernels need that)."""
+def _time_order(grad: Any, reverse: bool, dtype: Any) -> tuple[Any, Any]:
+    """∂L/∂output in the order the steps ran, C-contiguous per step (kernels need that);
+    and the workspace copy made for it, if one was (to give back after backward)."""
     grad = grad[::-1] if reverse else grad
-    return grad if grad.dtype == dtype and grad[0].flags.c_contiguous else \
-        xp.ascontiguousarray(grad, dtype=dtype)
+    if grad.dtype == dtype and grad[0].flags.c_contiguous:
+        return grad, None
+    copy = workspace.take(grad.shape, dtype)
+    copy[...] = grad
+    return copy, copy
+
+
+def _release(ctx: Any, *names: str) -> None:
+    """Give the named saved buffers (and x's copy) back to the workspace, then free the rest."""
+    saved = ctx.__dict__
+    workspace.give(*(saved.get(name) for name in names))
+    if saved.get("x2_owned"):
+        workspace.give(saved.get("x2"))
 
 
 def _param_grads(ctx: Any, delta_x: Any, delta_h: Any, first: int) -> list[Any]:
@@ -170,8 +233,8 @@ class RNNLayer(Op):
         steps, batch, _, hidden = _check("RNN", x, (h0,), w_ih, w_hh, b_ih, b_hh, 1)
         dtype = xp.result_type(x, w_ih)
         bias = None if b_ih is None else b_ih + (0 if b_hh is None else b_hh)
-        x2, pre = _project(x[::-1] if reverse else x, w_ih, bias, dtype)
-        hs = _initial(h0, batch, hidden, dtype, steps)
+        pre = _project(ctx, x[::-1] if reverse else x, w_ih, bias, dtype)
+        hs = _initial(h0, batch, hidden, dtype, steps, pooled=False)  # the output: not pooled
         w_hh_t = w_hh.T.astype(dtype, copy=False)
         rec = xp.empty((batch, hidden), dtype=dtype)
         for t in range(steps):
@@ -181,7 +244,8 @@ class RNNLayer(Op):
                 xp.tanh(pre[t], out=hs[t + 1])
             else:
                 xp.maximum(pre[t], 0, out=hs[t + 1])
-        ctx.x2, ctx.hs, ctx.w_ih, ctx.w_hh = x2, hs, w_ih, w_hh
+        workspace.give(pre)  # backward reads h_t only
+        ctx.hs, ctx.w_ih, ctx.w_hh = hs, w_ih, w_hh
         ctx.steps, ctx.batch, ctx.hidden = steps, batch, hidden
         ctx.reverse, ctx.has_bias, ctx.relu = reverse, b_ih is not None, nonlinearity == "relu"
         out = hs[1:]
@@ -191,8 +255,8 @@ class RNNLayer(Op):
         grad_out, grad_hn = grads
         hs, w_hh = ctx.hs, ctx.w_hh
         dtype = hs.dtype
-        grad_out = _time_order(grad_out, ctx.reverse, dtype)
-        delta = xp.empty((ctx.steps, ctx.batch, ctx.hidden), dtype=dtype)
+        grad_out, copy = _time_order(grad_out, ctx.reverse, dtype)
+        delta = workspace.take((ctx.steps, ctx.batch, ctx.hidden), dtype)
         dh = xp.array(grad_hn, dtype=dtype)  # ∂L/∂h_t arriving from step t+1 (and h_n)
         for t in range(ctx.steps - 1, -1, -1):
             dh += grad_out[t]
@@ -206,7 +270,12 @@ class RNNLayer(Op):
             xp.matmul(d, w_hh, out=dh)
         delta2 = delta.reshape(ctx.steps * ctx.batch, ctx.hidden)
         grad_x, *weights = _param_grads(ctx, delta2, delta2, 2)
+        workspace.give(delta, copy)
         return (grad_x, dh if ctx.parents[1] is not None else None, *weights)
+
+    def release(ctx) -> None:
+        _release(ctx)
+        Op.release(ctx)
 
 
 # --- LSTM ------------------------------------------------------------------------------------
@@ -276,10 +345,10 @@ class LSTMLayer(Op):
         steps, batch, _, hidden = _check("LSTM", x, (h0, c0), w_ih, w_hh, b_ih, b_hh, 4)
         dtype = xp.result_type(x, w_ih)
         bias = None if b_ih is None else b_ih + (0 if b_hh is None else b_hh)
-        x2, gates = _project(x[::-1] if reverse else x, w_ih, bias, dtype)
-        hs = _initial(h0, batch, hidden, dtype, steps)
+        gates = _project(ctx, x[::-1] if reverse else x, w_ih, bias, dtype)
+        hs = _initial(h0, batch, hidden, dtype, steps, pooled=False)  # the output: not pooled
         cs = _initial(c0, batch, hidden, dtype, steps)
-        tanh_c = xp.empty((steps, batch, hidden), dtype=dtype)
+        tanh_c = workspace.take((steps, batch, hidden), dtype)
         w_hh_t = w_hh.T.astype(dtype, copy=False)
         rec = xp.empty((batch, 4 * hidden), dtype=dtype)
         kernels = compiled_kernels(dtype)
@@ -295,7 +364,7 @@ class LSTMLayer(Op):
                     xp.matmul(hs[t], w_hh_t, out=rec)
                     _lstm_forward_step(gates[t], rec, cs[t], cs[t + 1], tanh_c[t], hs[t + 1],
                                        scratch)
-        ctx.x2, ctx.gates, ctx.hs, ctx.cs, ctx.tanh_c = x2, gates, hs, cs, tanh_c
+        ctx.gates, ctx.hs, ctx.cs, ctx.tanh_c = gates, hs, cs, tanh_c
         ctx.w_ih, ctx.w_hh = w_ih, w_hh
         ctx.steps, ctx.batch, ctx.hidden = steps, batch, hidden
         ctx.reverse, ctx.has_bias = reverse, b_ih is not None
@@ -307,8 +376,8 @@ class LSTMLayer(Op):
         gates, cs, tanh_c, w_hh = ctx.gates, ctx.cs, ctx.tanh_c, ctx.w_hh
         dtype = gates.dtype
         steps, batch, hidden = ctx.steps, ctx.batch, ctx.hidden
-        grad_out = _time_order(grad_out, ctx.reverse, dtype)
-        delta = xp.empty((steps, batch, 4 * hidden), dtype=dtype)
+        grad_out, copy = _time_order(grad_out, ctx.reverse, dtype)
+        delta = workspace.take((steps, batch, 4 * hidden), dtype)
         dh = xp.array(grad_hn, dtype=dtype)  # ∂L/∂h_t through W_hh from step t+1 (and h_n)
         dc = xp.array(grad_cn, dtype=dtype)  # ∂L/∂c_t
         w_hh = w_hh.astype(dtype, copy=False)
@@ -326,9 +395,14 @@ class LSTMLayer(Op):
                 xp.matmul(delta[t], w_hh, out=dh)
         delta2 = delta.reshape(steps * batch, 4 * hidden)
         grad_x, *weights = _param_grads(ctx, delta2, delta2, 3)
+        workspace.give(delta, copy)
         parents = ctx.parents
         return (grad_x, dh if parents[1] is not None else None,
                 dc if parents[2] is not None else None, *weights)
+
+    def release(ctx) -> None:
+        _release(ctx, "gates", "cs", "tanh_c")
+        Op.release(ctx)
 
 
 # --- GRU -------------------------------------------------------------------------------------
@@ -390,13 +464,13 @@ class GRULayer(Op):
                 b_hh: Any = None, reverse: bool = False) -> Any:
         steps, batch, _, hidden = _check("GRU", x, (h0,), w_ih, w_hh, b_ih, b_hh, 3)
         dtype = xp.result_type(x, w_ih)
-        x2, gates = _project(x[::-1] if reverse else x, w_ih, b_ih, dtype)
+        gates = _project(ctx, x[::-1] if reverse else x, w_ih, b_ih, dtype)
         if b_hh is not None:  # r and z take both biases up front; b_hn stays inside r ⊙ (·)
             gates[:, :, :2 * hidden] += b_hh[:2 * hidden]
         b_hn = xp.zeros(hidden, dtype=dtype) if b_hh is None else \
             xp.ascontiguousarray(b_hh[2 * hidden:], dtype=dtype)
-        hs = _initial(h0, batch, hidden, dtype, steps)
-        hn = xp.empty((steps, batch, hidden), dtype=dtype)
+        hs = _initial(h0, batch, hidden, dtype, steps, pooled=False)  # the output: not pooled
+        hn = workspace.take((steps, batch, hidden), dtype)
         w_hh_t = w_hh.T.astype(dtype, copy=False)
         rec = xp.empty((batch, 3 * hidden), dtype=dtype)
         kernels = compiled_kernels(dtype)
@@ -411,7 +485,7 @@ class GRULayer(Op):
                 for t in range(steps):
                     xp.matmul(hs[t], w_hh_t, out=rec)
                     _gru_forward_step(gates[t], rec, b_hn, hs[t], hn[t], hs[t + 1], scratch)
-        ctx.x2, ctx.gates, ctx.hs, ctx.hn = x2, gates, hs, hn
+        ctx.gates, ctx.hs, ctx.hn = gates, hs, hn
         ctx.w_ih, ctx.w_hh = w_ih, w_hh
         ctx.steps, ctx.batch, ctx.hidden = steps, batch, hidden
         ctx.reverse, ctx.has_bias = reverse, b_ih is not None
@@ -423,9 +497,9 @@ class GRULayer(Op):
         gates, hs, hn, w_hh = ctx.gates, ctx.hs, ctx.hn, ctx.w_hh
         dtype = gates.dtype
         steps, batch, hidden = ctx.steps, ctx.batch, ctx.hidden
-        grad_out = _time_order(grad_out, ctx.reverse, dtype)
-        delta_x = xp.empty((steps, batch, 3 * hidden), dtype=dtype)
-        delta_h = xp.empty((steps, batch, 3 * hidden), dtype=dtype)
+        grad_out, copy = _time_order(grad_out, ctx.reverse, dtype)
+        delta_x = workspace.take((steps, batch, 3 * hidden), dtype)
+        delta_h = workspace.take((steps, batch, 3 * hidden), dtype)
         dh = xp.array(grad_hn, dtype=dtype)
         rec = xp.empty((batch, hidden), dtype=dtype)
         w_hh = w_hh.astype(dtype, copy=False)
@@ -442,4 +516,9 @@ class GRULayer(Op):
             dh += rec
         grad_x, *weights = _param_grads(ctx, delta_x.reshape(steps * batch, 3 * hidden),
                                         delta_h.reshape(steps * batch, 3 * hidden), 2)
+        workspace.give(delta_x, delta_h, copy)
         return (grad_x, dh if ctx.parents[1] is not None else None, *weights)
+
+    def release(ctx) -> None:
+        _release(ctx, "gates", "hn")
+        Op.release(ctx)
