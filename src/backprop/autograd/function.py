@@ -74,7 +74,8 @@ class Function:
                 "call backward(retain_graph=True) to backpropagate twice"
             )
         saved = getattr(self, "_saved", ())
-        for index, (tensor, version) in enumerate(zip(saved, self._saved_versions)):
+        versions = getattr(self, "_saved_versions", ())
+        for index, (tensor, version) in enumerate(zip(saved, versions)):
             if version is not None and tensor._version != version:
                 raise RuntimeError(
                     f"{self.name}: saved tensor {index} (shape {tuple(tensor.shape)}) was "
@@ -101,6 +102,9 @@ class Function:
         requires = grad_state.enabled and any(
             isinstance(a, Tensor) and a.requires_grad for a in args
         )
+        ctx.parents = tuple(  # set now, so that forward can read ctx.needs_input_grad
+            a if requires and isinstance(a, Tensor) and a.requires_grad else None for a in args
+        )
         with no_grad():
             outputs = cls.forward(ctx, *args, **kwargs)
         if anomaly_state.enabled:
@@ -108,9 +112,6 @@ class Function:
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         if requires:
-            ctx.parents = tuple(
-                a if isinstance(a, Tensor) and a.requires_grad else None for a in args
-            )
             ctx.n_outputs = len(outs)
             ctx._output_meta = [(o.shape, o.dtype) if isinstance(o, Tensor) else None
                                 for o in outs]
