@@ -1,5 +1,7 @@
 """`backprop explain`: built-ins, specs, languages, formats, files, errors, --help."""
 
+import re
+
 import pytest
 
 from backprop.cli.main import main
@@ -16,10 +18,13 @@ def test_mazur_in_chinese(capsys):
 
 
 def test_steps_and_learning_rate(capsys):
-    assert main(["explain", "mazur", "--steps", "10000"]) == 0
+    assert main(["explain", "mazur", "--steps", "300", "--lr", "0.8"]) == 0
     out = capsys.readouterr().out
-    assert "7. Training: the error after 10000 steps" in out
-    assert "10000  0.0000351018778" in out  # the error after the last step (not 0.000035085)
+    assert "learning rate η = 0.8" in out
+    assert "w5⁺ = w5 − η·∂E/∂w5 = 0.4 − 0.8·0.0821670406 = " in out
+    assert "7. Training: the error after 300 steps" in out
+    steps = re.findall(r"^\s+(\d+)\s+[\d.]+$", out, flags=re.MULTILINE)
+    assert steps == ["0", "1", "2", "3", "300"]
 
 
 def test_color_always(capsys):

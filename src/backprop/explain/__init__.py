@@ -51,18 +51,19 @@ class Explanation(str):
         derivation: the numbers (:class:`~.derivation.DenseDerivation`,
             :class:`~.conv.ConvDerivation` or :class:`~.rnn.RNNDerivation`).
         checked: how many values were compared with the autograd engine.
-        lang, format: how it was rendered.
+        lang, output_format: how it was rendered.
     """
 
     derivation: Any
     checked: int
     lang: str
-    format: str
+    output_format: str
 
     def __new__(cls, text: str, derivation: Any, checked: int, lang: str,
-                fmt: str) -> Explanation:
+                output_format: str) -> Explanation:
         obj = super().__new__(cls, text)
-        obj.derivation, obj.checked, obj.lang, obj.format = derivation, checked, lang, fmt
+        obj.derivation, obj.checked = derivation, checked
+        obj.lang, obj.output_format = lang, output_format
         return obj
 
     @property
@@ -81,7 +82,7 @@ class Explanation(str):
     def render(self, format: str | None = None, lang: str | None = None,  # noqa: A002
                color: bool = False) -> str:
         """The same explanation in another format or language."""
-        return render(self.document(lang), format or self.format, color)
+        return render(self.document(lang), format or self.output_format, color)
 
 
 def narrate(derivation: Any, lang: str = "en", checked: int = 0) -> Document:
@@ -120,7 +121,8 @@ def problem_of(model_or_name: Any, inputs: Any = None, targets: Any = None, *,
                loss: str | None = None, lr: float | None = None,
                steps: int | None = None) -> DenseProblem | ConvProblem | RNNProblem:
     """What :func:`explain` will explain, before any number is computed."""
-    options = {k: v for k, v in (("loss", loss), ("lr", lr), ("steps", steps)) if v is not None}
+    options: dict[str, Any] = {k: v for k, v in (("loss", loss), ("lr", lr), ("steps", steps))
+                               if v is not None}
     if isinstance(model_or_name, str | Path):
         name = str(model_or_name)
         if name in BUILTINS:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
@@ -133,7 +134,7 @@ def row_vec(values: object) -> Matrix:
     return Matrix((tuple(num(v) for v in values),))  # type: ignore[attr-defined]
 
 
-def join(terms: list[Row], op: str = "+", tight: bool = False) -> Row:
+def join(terms: Sequence[Row], op: str = "+", tight: bool = False) -> Row:
     """``t₁ op t₂ op …`` as one row."""
     out: list[Node] = []
     for index, term in enumerate(terms):

@@ -110,7 +110,8 @@ def _fprime_row(lang: str, act: str, name: str, z: float, a: float, fp: float) -
 
 def _error_rows(problem: DenseProblem, d: DenseDerivation) -> list[Row]:
     """E_o = … for each output, with the numbers substituted."""
-    p, rows = d.first, []
+    p = d.first
+    rows: list[Row] = []
     names = problem.layers[-1].neuron_names
     n = len(names)
     for k, name in enumerate(names):
@@ -176,7 +177,7 @@ def _grad_rows(problem: DenseProblem, d: DenseDerivation, index: int, j: int) ->
     name = layer.neuron_names[j]
     below = p.a[index - 1] if index else p.a_in
     shared = problem.parameters()
-    rows = []
+    rows: list[Row] = []
     factors = (num(p.dE_da[index][j]), Op("·"), num(p.fprime[index][j]), Op("·"))
     targets = [(layer.weight_names[j][k], below[k], p.grad_W[index][j][k])
                for k in range(layer.n_in)]
@@ -227,7 +228,7 @@ def _hidden_sum_row(problem: DenseProblem, d: DenseDerivation, index: int, k: in
 
 
 def _update_rows(problem: DenseProblem, d: DenseDerivation) -> list[Row]:
-    rows = []
+    rows: list[Row] = []
     for param, positions in problem.parameters().items():
         kind, i, j, k = positions[0]
         old = d.weights[i][j][k] if kind == "W" else d.biases[i][j]  # type: ignore[index]
@@ -243,7 +244,7 @@ def _matrix_section(lang: str, doc: Document, problem: DenseProblem, d: DenseDer
     doc.heading(t(lang, "matrix"))
     doc.para(t(lang, "matrix_intro", L=L))
     doc.para(t(lang, "matrix_forward"))
-    rows = []
+    rows: list[Row] = []
     for index, layer in enumerate(problem.layers):
         l = index + 1
         below = p.a[index - 1] if index else p.a_in
@@ -357,9 +358,9 @@ def narrate_dense(d: DenseDerivation, lang: str = "en", checked: int = 0) -> Doc
         below = p.a[index - 1] if index else p.a_in
         rows = []
         for j, name in enumerate(layer.neuron_names):
-            symbolic = [(sym(layer.weight_names[j][k]), Op("·", True), inputs[k])
+            symbolic: list[Row] = [(sym(layer.weight_names[j][k]), Op("·", True), inputs[k])
                         for k in range(layer.n_in)]
-            numbers = [(num(d.weights[index][j][k]), Op("·", True), num(below[k]))
+            numbers: list[Row] = [(num(d.weights[index][j][k]), Op("·", True), num(below[k]))
                        for k in range(layer.n_in)]
             if layer.bias is not None:
                 symbolic.append((sym(layer.bias_names[j]), Op("·", True), Num(1.0)))

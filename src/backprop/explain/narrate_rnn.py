@@ -111,9 +111,10 @@ def narrate_rnn(d: RNNDerivation, lang: str = "en", checked: int = 0) -> Documen
     doc.heading(t(lang, "rnn_update"))
     doc.para(t(lang, "update_intro", lr=f"{problem.lr:g}"))
     rows = []
-    for name, s in (("w_x", WX), ("w_h", WH), ("b", B)):
-        rows.append((Sym(s.base, s.sub, "+"), Op("="), s, Op("−"), ETA, Op("·", True),
-                     Partial(E, s), Op("="), num(w[name]), Op("−"), num(problem.lr),
+    for name, weight in (("w_x", WX), ("w_h", WH), ("b", B)):
+        rows.append((Sym(weight.base, weight.sub, "+"), Op("="), weight, Op("−"), ETA,
+                     Op("·", True), Partial(E, weight), Op("="), num(w[name]), Op("−"),
+                     num(problem.lr),
                      Op("·", True), num(d.grads[name]), Op("="), num(d.new[name], True)))
     doc.equations(*rows)
 

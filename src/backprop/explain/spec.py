@@ -76,9 +76,9 @@ def problem_from_spec(spec: dict[str, Any], where: str = "spec",
     if kind not in TOP_KEYS:
         raise ValueError(f"explain: {where}: kind must be dense, conv or rnn, got {kind!r}")
     _check_keys(spec, TOP_KEYS[kind], where)
-    options = {k: v for k, v in overrides.items() if v is not None}
-    lr = float(options.get("lr", spec.get("lr", 0.5 if kind != "conv" else 0.03)))
-    steps = int(options.get("steps", spec.get("steps", 1)))
+    options: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+    lr = float(options.get("lr", spec.get("lr", 0.5 if kind != "conv" else 0.03)) or 0)
+    steps = int(options.get("steps", spec.get("steps", 1)) or 0)
     if lr <= 0 or steps < 1:
         raise ValueError(f"explain: {where}: lr must be > 0 and steps >= 1 (got {lr}, {steps})")
     title = str(spec.get("title", ""))
@@ -99,9 +99,9 @@ def problem_from_spec(spec: dict[str, Any], where: str = "spec",
         inputs = [float(v) for v in _require(spec, "inputs", where)]
         if not inputs:
             raise ValueError(f"explain: {where}: inputs must hold at least one time step")
-        return RNNProblem(inputs, *(float(_require(spec, k, where))
-                                    for k in ("w_x", "w_h", "b", "target")),
-                          lr=lr, steps=steps, title=title)
+        w_x, w_h, b, target_value = (float(_require(spec, k, where))
+                                     for k in ("w_x", "w_h", "b", "target"))
+        return RNNProblem(inputs, w_x, w_h, b, target_value, lr=lr, steps=steps, title=title)
     layers = _require(spec, "layers", where)
     if not isinstance(layers, list):
         raise ValueError(f"explain: {where}: layers must be a list of tables")

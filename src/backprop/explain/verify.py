@@ -74,6 +74,13 @@ class Checker:
         return self.count
 
 
+def _grad(tensor: Any) -> np.ndarray:
+    """``tensor.grad`` as an array (backward has just filled it)."""
+    if tensor.grad is None:
+        raise ExplainCheckError("explain: the engine returned no gradient for a leaf")
+    return tensor.grad.numpy()  # type: ignore[no-any-return]
+
+
 # --- dense networks ----------------------------------------------------------------------
 def _engine_loss(name: str, out: Any, target: Any) -> Any:
     """Per-output loss terms as engine Tensors."""
@@ -126,14 +133,14 @@ def engine_dense_pass(problem: Any, weights: list[Any], biases: list[Any],
     if not backward:
         return result
     loss.backward()
-    result.update(grad_W=[w.grad.numpy() for w in W],
-                  grad_b=[None if b is None else b.grad.numpy() for b in B])
+    result.update(grad_W=[_grad(w) for w in W],
+                  grad_b=[None if b is None else _grad(b) for b in B])
     if not full:
         return result
     result.update(
         z=[z.detach().numpy() for z in zs], a=[o.detach().numpy() for o in outs],
-        terms=terms.detach().numpy(), dE_da=[o.grad.numpy() for o in outs],
-        delta=[z.grad.numpy() for z in zs],
+        terms=terms.detach().numpy(), dE_da=[_grad(o) for o in outs],
+        delta=[_grad(z) for z in zs],
     )
     if problem.loss == "cross_entropy":
         result["probs"] = F.softmax(a.detach(), dim=0).numpy()
@@ -145,7 +152,7 @@ def engine_dense_pass(problem: Any, weights: list[Any], biases: list[Any],
             fprime.append(np.ones_like(z))
             continue
         out.sum().backward()
-        fprime.append(leaf.grad.numpy())
+        fprime.append(_grad(leaf))
     result["fprime"] = fprime
     return result
 
@@ -326,17 +333,16 @@ def engine_conv_pass(image: Any, kernel: Any, target: Any) -> dict[str, Any]:
     K = Tensor(np.array(kernel, dtype=np.float64), requires_grad=True)
     kh, kw = K.shape
     rows, cols = X.shape[0] - kh + 1, X.shape[1] - kw + 1
-    Y = None
+    Y = X[0:rows, 0:cols] * K[0, 0]
     for m in range(kh):
         for n in range(kw):
-            term = X[m:m + rows, n:n + cols] * K[m, n]
-            Y = term if Y is None else Y + term
-    Y.retain_grad()  # type: ignore[union-attr]
+            if m or n:
+                Y = Y + X[m:m + rows, n:n + cols] * K[m, n]
+    Y.retain_grad()
     loss = F.mse_loss(Y, Tensor(np.array(target, dtype=np.float64)), reduction="sum") * 0.5
     loss.backward()
-    return {"Y": Y.detach().numpy(), "loss": float(loss.item()),  # type: ignore[union-attr]
-            "delta": Y.grad.numpy(), "grad_K": K.grad.numpy(),  # type: ignore[union-attr]
-            "grad_X": X.grad.numpy()}
+    return {"Y": Y.detach().numpy(), "loss": float(loss.item()), "delta": _grad(Y),
+            "grad_K": _grad(K), "grad_X": _grad(X)}
 
 
 def check_conv(d: Any) -> int:
@@ -393,19 +399,18 @@ def engine_rnn_pass(inputs: list[float], w: dict[str, float], target: float,
         hs.append(h)
     if retain:
         h.backward()
-        return {"dhT_dh": float(hs[retain - 1].grad.item())}
+        return {"dhT_dh": float(_grad(hs[retain - 1]))}
     loss = F.mse_loss(h, Tensor(np.float64(target)), reduction="sum") * 0.5
     loss.backward()
-    result = {
-        "z": np.array([z.item() for z in zs]), "h": np.array([h.item() for h in hs]),
-        "loss": float(loss.item()), "dE_dh": np.array([h.grad.item() for h in hs]),
-        "delta": np.array([z.grad.item() for z in zs]),
-        "grads": {k: float(v.grad.item()) for k, v in leaves.items()},
-    }
-    leaf = Tensor(result["z"].copy(), requires_grad=True)
+    z_values = np.array([z.item() for z in zs])
+    leaf = Tensor(z_values.copy(), requires_grad=True)
     F.tanh(leaf).sum().backward()
-    result["fprime"] = leaf.grad.numpy()
-    return result
+    return {
+        "z": z_values, "h": np.array([h.item() for h in hs]), "loss": float(loss.item()),
+        "dE_dh": np.array([float(_grad(h)) for h in hs]),
+        "delta": np.array([float(_grad(z)) for z in zs]),
+        "grads": {k: float(_grad(v)) for k, v in leaves.items()}, "fprime": _grad(leaf),
+    }
 
 
 def check_rnn(d: Any) -> int:
