@@ -204,3 +204,16 @@ def test_identity_and_flatten():
     assert nn.Identity(54, unused="x")(x) is x
     assert nn.Flatten()(x).shape == (2, 12)
     assert nn.Flatten(0, 1)(x).shape == (6, 4)
+
+
+@pytest.mark.parametrize("module_name", ["backprop.nn.modules.linear",
+                                         "backprop.nn.modules.activation",
+                                         "backprop.nn.modules.loss",
+                                         "backprop.nn.modules.container",
+                                         "backprop.nn.functional"])
+def test_docstring_examples_run(module_name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module_name), verbose=False)
+    assert result.failed == 0
