@@ -124,3 +124,14 @@ def test_chinese_wraps_by_display_width():
     lines = wrap("误差，权重。偏置", 4)
     assert "".join(lines) == "误差，权重。偏置"
     assert not any(line.startswith(("，", "。")) for line in lines)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import backprop.explain
+    import backprop.explain.formula
+
+    for module in (backprop.explain, backprop.explain.formula):
+        failures, tried = doctest.testmod(module)
+        assert tried > 0 and failures == 0, module.__name__
