@@ -217,3 +217,13 @@ def test_docstring_examples_run(module_name):
 
     result = doctest.testmod(importlib.import_module(module_name), verbose=False)
     assert result.failed == 0
+
+
+def test_softmax_without_dim_warns_and_picks_torchs_dim():
+    x = bp.randn(2, 3, 4)
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        y = nn.Softmax()(x)
+    np.testing.assert_allclose(y.data.sum(axis=0), np.ones((3, 4)), rtol=1e-6)
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        y = F.log_softmax(bp.randn(2, 3))
+    np.testing.assert_allclose(np.exp(y.data).sum(axis=1), np.ones(2), rtol=1e-6)
