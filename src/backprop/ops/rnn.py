@@ -173,6 +173,13 @@ def _time_order(grad: Any, reverse: bool, dtype: Any) -> tuple[Any, Any]:
     return copy, copy
 
 
+def _contiguous_bias(bias: Any, size: int, dtype: Any) -> Any:
+    """The bias as a contiguous array of ``dtype`` (zeros if None), as the kernels take it."""
+    if bias is None:
+        return xp.zeros(size, dtype=dtype)
+    return xp.ascontiguousarray(bias, dtype=dtype)
+
+
 def _release(ctx: Any, *names: str) -> None:
     """Give the named saved buffers (and x's copy) back to the workspace, then free the rest."""
     saved = ctx.__dict__
@@ -345,18 +352,19 @@ class LSTMLayer(Op):
         steps, batch, _, hidden = _check("LSTM", x, (h0, c0), w_ih, w_hh, b_ih, b_hh, 4)
         dtype = xp.result_type(x, w_ih)
         bias = None if b_ih is None else b_ih + (0 if b_hh is None else b_hh)
-        gates = _project(ctx, x[::-1] if reverse else x, w_ih, bias, dtype)
+        kernels = compiled_kernels(dtype)  # they add the bias themselves, in the same pass
+        gates = _project(ctx, x[::-1] if reverse else x, w_ih, None if kernels else bias, dtype)
         hs = _initial(h0, batch, hidden, dtype, steps, pooled=False)  # the output: not pooled
         cs = _initial(c0, batch, hidden, dtype, steps)
         tanh_c = workspace.take((steps, batch, hidden), dtype)
         w_hh_t = w_hh.T.astype(dtype, copy=False)
         rec = xp.empty((batch, 4 * hidden), dtype=dtype)
-        kernels = compiled_kernels(dtype)
         if kernels is not None:
             step = kernels.lstm_forward_step
+            bias = _contiguous_bias(bias, 4 * hidden, dtype)
             for t in range(steps):
                 xp.matmul(hs[t], w_hh_t, out=rec)
-                step(gates[t], rec, cs[t], cs[t + 1], tanh_c[t], hs[t + 1])
+                step(gates[t], rec, bias, cs[t], cs[t + 1], tanh_c[t], hs[t + 1])
         else:
             scratch = xp.empty((batch, hidden), dtype=dtype)
             with xp.errstate(over="ignore"):
@@ -464,21 +472,24 @@ class GRULayer(Op):
                 b_hh: Any = None, reverse: bool = False) -> Any:
         steps, batch, _, hidden = _check("GRU", x, (h0,), w_ih, w_hh, b_ih, b_hh, 3)
         dtype = xp.result_type(x, w_ih)
-        gates = _project(ctx, x[::-1] if reverse else x, w_ih, b_ih, dtype)
-        if b_hh is not None:  # r and z take both biases up front; b_hn stays inside r ⊙ (·)
-            gates[:, :, :2 * hidden] += b_hh[:2 * hidden]
-        b_hn = xp.zeros(hidden, dtype=dtype) if b_hh is None else \
-            xp.ascontiguousarray(b_hh[2 * hidden:], dtype=dtype)
+        # r and z take both biases with the input projection; b_hn stays inside r ⊙ (·)
+        bias = None if b_ih is None else xp.array(b_ih, dtype=dtype)
+        if b_hh is not None:
+            bias = xp.zeros(3 * hidden, dtype=dtype) if bias is None else bias
+            bias[:2 * hidden] += b_hh[:2 * hidden]
+        b_hn = _contiguous_bias(None if b_hh is None else b_hh[2 * hidden:], hidden, dtype)
+        kernels = compiled_kernels(dtype)  # they add the bias themselves, in the same pass
+        gates = _project(ctx, x[::-1] if reverse else x, w_ih, None if kernels else bias, dtype)
         hs = _initial(h0, batch, hidden, dtype, steps, pooled=False)  # the output: not pooled
         hn = workspace.take((steps, batch, hidden), dtype)
         w_hh_t = w_hh.T.astype(dtype, copy=False)
         rec = xp.empty((batch, 3 * hidden), dtype=dtype)
-        kernels = compiled_kernels(dtype)
         if kernels is not None:
             step = kernels.gru_forward_step
+            bias = _contiguous_bias(bias, 3 * hidden, dtype)
             for t in range(steps):
                 xp.matmul(hs[t], w_hh_t, out=rec)
-                step(gates[t], rec, b_hn, hs[t], hn[t], hs[t + 1])
+                step(gates[t], rec, bias, b_hn, hs[t], hn[t], hs[t + 1])
         else:
             scratch = xp.empty((batch, hidden), dtype=dtype)
             with xp.errstate(over="ignore"):

@@ -90,10 +90,12 @@ _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 # --- LSTM: gates (i, f, g, o) --------------------------------------------------------------
 @_jit
-def lstm_forward_step(gates: Any, rec: Any, c_prev: Any, c: Any, tanh_c: Any,
+def lstm_forward_step(gates: Any, rec: Any, bias: Any, c_prev: Any, c: Any, tanh_c: Any,
                       h: Any) -> None:  # pragma: no cover - compiled
-    """gates ← activations of (gates + rec); c = f·c_prev + i·g; h = o·tanh(c)."""
+    """gates ← activations of (gates + rec + bias); c = f·c_prev + i·g; h = o·tanh(c)."""
     batch, hidden = c.shape
+    bi, bf, bg, bo = bias[:hidden], bias[hidden:2 * hidden], bias[2 * hidden:3 * hidden], \
+        bias[3 * hidden:]
     for b in range(batch):
         row, r = gates[b], rec[b]
         gi, gf, gg, go = row[:hidden], row[hidden:2 * hidden], row[2 * hidden:3 * hidden], \
@@ -102,10 +104,10 @@ def lstm_forward_step(gates: Any, rec: Any, c_prev: Any, c: Any, tanh_c: Any,
             r[3 * hidden:]
         cp, cb, tb, hb = c_prev[b], c[b], tanh_c[b], h[b]
         for j in range(hidden):
-            i = sigmoid(gi[j] + ri[j])
-            f = sigmoid(gf[j] + rf[j])
-            g = tanh(gg[j] + rg[j])
-            o = sigmoid(go[j] + ro[j])
+            i = sigmoid(gi[j] + ri[j] + bi[j])
+            f = sigmoid(gf[j] + rf[j] + bf[j])
+            g = tanh(gg[j] + rg[j] + bg[j])
+            o = sigmoid(go[j] + ro[j] + bo[j])
             gi[j], gf[j], gg[j], go[j] = i, f, g, o
             cell = f * cp[j] + i * g
             cb[j] = cell
@@ -141,20 +143,21 @@ def lstm_backward_step(gates: Any, c_prev: Any, tanh_c: Any, dy: Any, dh: Any, d
 
 # --- GRU: gates (r, z, n) ------------------------------------------------------------------
 @_jit
-def gru_forward_step(gx: Any, rec: Any, b_hn: Any, h_prev: Any, hn: Any,
+def gru_forward_step(gx: Any, rec: Any, bias: Any, b_hn: Any, h_prev: Any, hn: Any,
                      h: Any) -> None:  # pragma: no cover - compiled
-    """gx ← (r, z, n); hn = rec_n + b_hn; h = (1 − z)·n + z·h_prev."""
+    """gx ← (r, z, n) of (gx + bias, rec); hn = rec_n + b_hn; h = (1 − z)·n + z·h_prev."""
     batch, hidden = h.shape
+    br, bz, bn = bias[:hidden], bias[hidden:2 * hidden], bias[2 * hidden:]
     for b in range(batch):
         row, rr = gx[b], rec[b]
         gr, gz, gn = row[:hidden], row[hidden:2 * hidden], row[2 * hidden:]
         rr_, rz, rn = rr[:hidden], rr[hidden:2 * hidden], rr[2 * hidden:]
         hp, hnb, hb = h_prev[b], hn[b], h[b]
         for j in range(hidden):
-            r = sigmoid(gr[j] + rr_[j])
-            z = sigmoid(gz[j] + rz[j])
+            r = sigmoid(gr[j] + rr_[j] + br[j])
+            z = sigmoid(gz[j] + rz[j] + bz[j])
             recurrent_n = rn[j] + b_hn[j]
-            n = tanh(gn[j] + r * recurrent_n)
+            n = tanh(gn[j] + bn[j] + r * recurrent_n)
             gr[j], gz[j], gn[j] = r, z, n
             hnb[j] = recurrent_n
             hb[j] = n + z * (hp[j] - n)
