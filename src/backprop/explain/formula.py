@@ -413,7 +413,7 @@ def _mathml(node: Node, operand: bool = False) -> str:
     if isinstance(node, Matrix):
         rows = "".join("<mtr>" + "".join(f"<mtd>{_mathml(item)}</mtd>" for item in r)
                        + "</mtr>" for r in node.rows)
-        return f"<mrow><mo>[</mo><mtable>{rows}</mtable><mo>]</mo></mrow>"
+        return f'<mtable class="matrix">{rows}</mtable>'  # brackets drawn by CSS
     raise TypeError(f"formula: cannot render {type(node).__name__} as MathML")
 
 

@@ -26,6 +26,14 @@ p.note { color: #4a5568; background: #f1f5f9; border-left: 4px solid #a0aec0;
          padding: .4rem .8rem; }
 div.eqs { overflow-x: auto; padding: .2rem 0 .2rem 1.5rem; }
 math { font-size: 1.12rem; }
+mtable.matrix { border-left: 1.5px solid; border-right: 1.5px solid; padding: .1em .45em;
+                margin: 0 .2em;
+                background: linear-gradient(currentColor, currentColor) left top / .35em 1.5px,
+                            linear-gradient(currentColor, currentColor) left bottom / .35em 1.5px,
+                            linear-gradient(currentColor, currentColor) right top / .35em 1.5px,
+                            linear-gradient(currentColor, currentColor) right bottom / .35em 1.5px;
+                background-repeat: no-repeat; }
+mtable.matrix mtd { padding: .1em .4em; }
 table.eq { margin: .3rem 0; border: none; }
 table.eq td { border: none; padding: .2rem 0; vertical-align: middle; }
 table.eq td.lhs { text-align: right; white-space: nowrap; }
