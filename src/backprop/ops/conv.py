@@ -204,31 +204,33 @@ class Conv2d(Op):
         out = out.reshape(o, ho, wo, n)
         if bias is not None:
             out += bias.reshape(o, 1, 1, 1)
-        ctx.cols, ctx.w_groups, ctx.has_bias = cols, w_groups, bias is not None
-        ctx.geometry = (x.shape, weight.shape, stride, dilation, pads, (ho, wo))
+        # Backward unfolds x again (a fraction of a product's time) rather than keeping
+        # cols, kh·kw times x's size, alive from forward to backward.
+        ctx.x, ctx.w_groups, ctx.has_bias = x, w_groups, bias is not None
+        ctx.geometry = (weight.shape, stride, dilation, pads, (ho, wo))
         return batch_first(out)
 
     def backward(ctx, grad: Any) -> Any:
         parents = ctx.parents
-        x_shape, weight_shape, stride, dilation, pads, out_hw = ctx.geometry
+        weight_shape, stride, dilation, pads, out_hw = ctx.geometry
         kernel = weight_shape[2:]
-        w_groups = ctx.w_groups
+        x, w_groups = ctx.x, ctx.w_groups
         groups, o_group, k_group = w_groups.shape
         # G_Y as (G, O/G, Ho·Wo·N): free when grad kept the (O, Ho, Wo, N) memory order.
         grad_y = batch_last(grad).reshape(groups, o_group, -1)
         grad_x = grad_w = grad_b = None
         if parents[1] is not None:
-            cols = ctx.cols.reshape(groups, k_group, -1)
-            grad_w = grouped_matmul(grad_y, cols.transpose(0, 2, 1))
-            grad_w = grad_w.reshape(weight_shape)
+            cols = im2col(pad_batch_last(x, pads), kernel, stride, dilation, out_hw)
+            cols = cols.reshape(groups, k_group, -1)
+            grad_w = grouped_matmul(grad_y, cols.transpose(0, 2, 1)).reshape(weight_shape)
+            del cols  # the largest buffer: gone before col2im allocates
         if ctx.has_bias and parents[2] is not None:
             grad_b = grad_y.reshape(groups * o_group, -1).sum(axis=1)
-        ctx.cols = None  # the largest buffer: gone before col2im allocates
         if parents[0] is not None:
-            n, c = x_shape[:2]
+            n, c = x.shape[:2]
             grad_cols = grouped_matmul(w_groups.transpose(0, 2, 1), grad_y)
             grad_cols = grad_cols.reshape(c, *kernel, *out_hw, n)
-            grad_x = fold(grad_cols, x_shape, kernel, stride, dilation, pads, out_hw)
+            grad_x = fold(grad_cols, x.shape, kernel, stride, dilation, pads, out_hw)
         if ctx.has_bias:
             return grad_x, grad_w, grad_b
         return grad_x, grad_w
