@@ -14,7 +14,9 @@ from .table import OPS
 
 IDS = [c.name for c in OPS]
 # Softmax() without dim: both libraries warn (tested in tests/nn); the values are checked here.
-pytestmark = pytest.mark.filterwarnings("ignore:Implicit dimension choice:UserWarning")
+# NumPy's RuntimeWarnings (overflow, 0/0) on these ordinary inputs would be bugs.
+pytestmark = [pytest.mark.filterwarnings("ignore:Implicit dimension choice:UserWarning"),
+              pytest.mark.filterwarnings("error::RuntimeWarning")]
 
 
 def test_names_are_unique():
