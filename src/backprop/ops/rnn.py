@@ -193,7 +193,8 @@ def _param_grads(ctx: Any, delta_x: Any, delta_h: Any, first: int) -> list[Any]:
     gradients of the input (δˣ) and recurrent (δʰ) projections: one product each."""
     parents = ctx.parents
     steps, batch, hidden = ctx.steps, ctx.batch, ctx.hidden
-    grad_x = grad_w_ih = grad_w_hh = grad_b_ih = grad_b_hh = None
+    grad_x: Any = None
+    grad_w_ih = grad_w_hh = grad_b_ih = grad_b_hh = None
     if parents[0] is not None:
         grad_x = (delta_x @ ctx.w_ih).reshape(steps, batch, -1)
         if ctx.reverse:
@@ -206,8 +207,10 @@ def _param_grads(ctx: Any, delta_x: Any, delta_h: Any, first: int) -> list[Any]:
         if parents[first + 2] is not None:
             grad_b_ih = delta_x.sum(axis=0)
         if parents[first + 3] is not None:
-            grad_b_hh = delta_h.sum(axis=0) if delta_h is not delta_x else \
-                delta_x.sum(axis=0)
+            if delta_h is delta_x and grad_b_ih is not None:  # RNN: one δ for both biases
+                grad_b_hh = grad_b_ih.copy()
+            else:
+                grad_b_hh = delta_h.sum(axis=0)
         return [grad_x, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh]
     return [grad_x, grad_w_ih, grad_w_hh]
 

@@ -75,8 +75,10 @@ class RNNBase(Module):
             for direction in range(directions):
                 layer_input = input_size if layer_index == 0 else hidden_size * directions
                 suffix = f"_l{layer_index}" + ("_reverse" if direction == 1 else "")
-                shapes = [("weight_ih", (gate_size, layer_input)),
-                          ("weight_hh", (gate_size, hidden_size))]
+                shapes: list[tuple[str, tuple[int, ...]]] = [
+                    ("weight_ih", (gate_size, layer_input)),
+                    ("weight_hh", (gate_size, hidden_size)),
+                ]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
                 for name, shape in shapes:
@@ -348,7 +350,7 @@ class RNNCellBase(Module):
         if not batched:
             input = input.unsqueeze(0)
         expected = (input.shape[0], self.hidden_size)
-        prepared = []
+        prepared: list[Any] = []
         for index, state in enumerate(states):
             if state is None:  # the op starts from zeros
                 prepared.append(None)
