@@ -194,3 +194,16 @@ def test_im2col_and_col2im_are_adjoint():
     back = conv_ops.fold(c.reshape(3, *kernel, ho, wo, 2), x_data.shape, kernel, stride,
                          dilation, pads, (ho, wo))
     np.testing.assert_allclose((cols * c).sum(), (x_data * back).sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", [
+    "backprop.nn._functional_images", "backprop.nn.modules.conv", "backprop.nn.modules.pooling",
+    "backprop.nn.modules.normalization", "backprop.nn.modules.dropout",
+    "backprop.nn.modules.sparse",
+])
+def test_docstring_examples_of_the_image_layers_run(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0 and result.attempted > 0

@@ -19,6 +19,9 @@ class _BatchNorm(Module):
 
     _accepted_dims: tuple[int, ...] = ()
     _dims_text = ""
+    running_mean: Any
+    running_var: Any
+    num_batches_tracked: Any
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
