@@ -352,3 +352,22 @@ def test_augmented_assignment_on_a_parameter_raises_like_torch():
     with bp.no_grad():
         w -= 0.5
     assert w.is_leaf and w.requires_grad and w.data[0] == 0.5
+
+
+@pytest.mark.parametrize("lib", [bp, torch], ids=["backprop", "torch"])
+def test_gradients_seen_by_hooks_are_not_changed_later(lib):
+    w = lib.tensor([-1.0, 2.0], requires_grad=True)
+    h = w.relu() + 1.0  # Add hands its gradient on unchanged; ReLU's backward may reuse it
+    seen, seen_leaf = [], []
+    h.register_hook(seen.append)
+    w.register_hook(seen_leaf.append)
+    (h * 3).sum().backward()
+    np.testing.assert_array_equal(np.asarray(seen[0].detach()), [3.0, 3.0])
+    np.testing.assert_array_equal(np.asarray(seen_leaf[0].detach()), [0.0, 3.0])
+    x = lib.tensor([1.0], requires_grad=True)
+    kept = []
+    x.register_hook(kept.append)
+    (x * 2).sum().backward()
+    (x * 2).sum().backward()  # accumulates into x.grad: the hook's tensor stays as it was
+    np.testing.assert_array_equal(np.asarray(kept[0].detach()), [2.0])
+    np.testing.assert_array_equal(np.asarray(x.grad.detach()), [4.0])

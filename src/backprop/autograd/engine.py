@@ -178,17 +178,24 @@ def _run_output_hooks(node: Any, hooks: dict[int, list[Any]], grad_output: Any) 
     grads = list(grad_output) if node.n_outputs > 1 else [grad_output]
     for index, functions in hooks.items():
         for function in functions:
-            replaced = function(Tensor._make(grads[index]))
+            replaced = function(_for_hook(grads[index]))
             if replaced is not None:
                 grads[index] = replaced.data if isinstance(replaced, Tensor) else replaced
     return tuple(grads) if node.n_outputs > 1 else grads[0]
+
+
+def _for_hook(grad: Any) -> Any:
+    """The gradient as a hook sees it. Made read-only, so that no backward changes it in
+    place afterwards (a hook may keep it); an op then writes into a fresh array instead."""
+    grad.flags.writeable = False
+    return Tensor._make(grad)
 
 
 def accumulate_into_leaf(leaf: Any, grad: Any) -> None:
     """``leaf.grad += grad`` (PyTorch's AccumulateGrad), after the leaf's hooks."""
     if leaf._hooks:
         for hook in leaf._hooks:
-            replaced = hook(Tensor._make(grad))
+            replaced = hook(_for_hook(grad))
             if replaced is not None:
                 grad = replaced.data if isinstance(replaced, Tensor) else replaced
     existing = leaf.grad
