@@ -10,6 +10,8 @@ from ..module import Module
 
 
 class _Loss(Module):
+    weight: Any  # a buffer (None or a Tensor) in the losses that take one, as in PyTorch
+    pos_weight: Any
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         check_reduction(reduction)
