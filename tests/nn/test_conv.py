@@ -10,7 +10,14 @@ import backprop as bp
 import backprop.nn.functional as F
 from backprop import nn
 from backprop.ops import conv as conv_ops
-from tests.reference.harness import case, check_against_torch, check_float32, check_gradcheck, x
+from tests.reference.harness import (
+    case,
+    check_against_torch,
+    check_float32,
+    check_gradcheck,
+    const,
+    x,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
 
@@ -40,6 +47,14 @@ CASES = [
          lambda L, a, w, b: L.F.conv2d(a, w, b, stride=2, padding=1)),
     case("F.conv2d groups, no bias", [x(2, 4, 5, 5), x(4, 2, 2, 2)],
          lambda L, a, w: L.F.conv2d(a, w, None, 1, 1, 1, 2)),
+    case("F.conv2d frozen weight", [x(2, 3, 5, 5), const(4, 3, 3, 3), x(4)],
+         lambda L, a, w, b: L.F.conv2d(a, w, b, padding=1)),
+    case("F.conv2d frozen bias", [x(2, 3, 5, 5), x(4, 3, 3, 3), const(4)],
+         lambda L, a, w, b: L.F.conv2d(a, w, b, padding=1)),
+    case("F.conv2d only the bias learns", [const(2, 3, 5, 5), const(4, 3, 3, 3), x(4)],
+         lambda L, a, w, b: L.F.conv2d(a, w, b, stride=2)),
+    case("F.conv2d groups with bias", [x(2, 4, 5, 5), x(6, 2, 3, 3), x(6)],
+         lambda L, a, w, b: L.F.conv2d(a, w, b, 1, 1, 1, 2)),
 ]
 
 

@@ -98,10 +98,11 @@ def pad_batch_last(x: Any, pads: tuple[int, int, int, int]) -> Any:
 
 
 def im2col(padded: Any, kernel: tuple[int, int], stride: tuple[int, int],
-           dilation: tuple[int, int], out_hw: tuple[int, int]) -> Any:
+           dilation: tuple[int, int], out_hw: tuple[int, int], ones_row: bool = False) -> Any:
     """Every receptive field of ``padded`` (C, Hp, Wp, N) as a column: (C·kh·kw, Ho·Wo·N).
 
     One strided view, one copy: cols[c, p, q, i, j, n] = padded[c, i·s + p·d, j·s + q·d, n].
+    With ``ones_row`` a last row of ones is appended (for a bias folded into the product).
     """
     c, n = padded.shape[0], padded.shape[3]
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
@@ -109,7 +110,12 @@ def im2col(padded: Any, kernel: tuple[int, int], stride: tuple[int, int],
     windows = as_strided(padded, shape=(c, kh, kw, ho, wo, n),
                          strides=(s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w, s_n),
                          writeable=False)
-    return windows.reshape(c * kh * kw, ho * wo * n)
+    if not ones_row:
+        return windows.reshape(c * kh * kw, ho * wo * n)
+    cols = xp.empty((c * kh * kw + 1, ho * wo * n), dtype=padded.dtype)
+    cols[:-1].reshape(windows.shape)[...] = windows
+    cols[-1] = 1
+    return cols
 
 
 def col2im(cols: Any, padded_shape: tuple[int, ...], kernel: tuple[int, int],
@@ -198,11 +204,19 @@ class Conv2d(Op):
                 f"padded input {(h + pads[0] + pads[1], w + pads[2] + pads[3])} "
                 f"(input shape {x.shape}, padding {pads})"
             )
-        cols = im2col(pad_batch_last(x, pads), (kh, kw), stride, dilation, (ho, wo))
+        # With one group the bias rides in the product, as one more weight column against a
+        # row of ones in cols: y = [W₂ b]·[cols; 1], no separate pass over y.
+        fused_bias = bias is not None and groups == 1
+        cols = im2col(pad_batch_last(x, pads), (kh, kw), stride, dilation, (ho, wo),
+                      ones_row=fused_bias)
         w_groups = weight.reshape(groups, o // groups, c_group * kh * kw)
-        out = grouped_matmul(w_groups, cols.reshape(groups, c_group * kh * kw, ho * wo * n))
+        if fused_bias:
+            out = xp.matmul(xp.concatenate([w_groups[0], bias.reshape(o, 1)], axis=1), cols)
+        else:
+            out = grouped_matmul(w_groups, cols.reshape(groups, -1, ho * wo * n))
+        del cols
         out = out.reshape(o, ho, wo, n)
-        if bias is not None:
+        if bias is not None and not fused_bias:
             out += bias.reshape(o, 1, 1, 1)
         # Backward unfolds x again (a fraction of a product's time) rather than keeping
         # cols, kh·kw times x's size, alive from forward to backward.
@@ -219,12 +233,20 @@ class Conv2d(Op):
         # G_Y as (G, O/G, Ho·Wo·N): free when grad kept the (O, Ho, Wo, N) memory order.
         grad_y = batch_last(grad).reshape(groups, o_group, -1)
         grad_x = grad_w = grad_b = None
+        need_bias = ctx.has_bias and parents[2] is not None
         if parents[1] is not None:
-            cols = im2col(pad_batch_last(x, pads), kernel, stride, dilation, out_hw)
-            cols = cols.reshape(groups, k_group, -1)
-            grad_w = grouped_matmul(grad_y, cols.transpose(0, 2, 1)).reshape(weight_shape)
+            # ∂L/∂[W₂ b] = G_Y·[cols; 1]ᵀ: the bias gradient is the product's last column
+            fused_bias = need_bias and groups == 1
+            cols = im2col(pad_batch_last(x, pads), kernel, stride, dilation, out_hw,
+                          ones_row=fused_bias)
+            grad_wb = grouped_matmul(grad_y, cols.reshape(groups, -1, grad_y.shape[2])
+                                     .transpose(0, 2, 1))
             del cols  # the largest buffer: gone before col2im allocates
-        if ctx.has_bias and parents[2] is not None:
+            if fused_bias:
+                grad_b = grad_wb[0, :, -1].copy()
+                grad_wb = grad_wb[:, :, :-1]
+            grad_w = grad_wb.reshape(weight_shape)
+        if need_bias and grad_b is None:
             grad_b = grad_y.reshape(groups * o_group, -1).sum(axis=1)
         if parents[0] is not None:
             n, c = x.shape[:2]
