@@ -13,7 +13,8 @@ from .backends import xp
 
 
 class Generator:
-    """A seeded PCG64 stream, as ``torch.Generator``: ``manual_seed``, ``get_state``, ``set_state``."""
+    """A seeded PCG64 stream, as ``torch.Generator``: ``manual_seed``, ``get_state``,
+    ``set_state``."""
 
     def __init__(self, seed: int | None = None) -> None:
         self.manual_seed(seed)
@@ -24,7 +25,7 @@ class Generator:
         return self
 
     def get_state(self) -> dict[str, Any]:
-        return self.rng.bit_generator.state
+        return dict(self.rng.bit_generator.state)
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.rng.bit_generator.state = state
@@ -40,7 +41,7 @@ def manual_seed(seed: int) -> Generator:
 
 def seed() -> int:
     """Seed the global generator from the operating system's entropy and return the seed."""
-    new_seed = int(xp.random.SeedSequence().entropy % (2**63))
+    new_seed = int(xp.random.SeedSequence().entropy) % (2**63)
     default_generator.manual_seed(new_seed)
     return new_seed
 

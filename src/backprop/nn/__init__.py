@@ -2,20 +2,18 @@
 
 from . import functional, init, utils
 from .module import Module
+from .modules import conv, dropout, normalization, pooling, rnn, sparse
 from .modules.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .modules.container import ModuleDict, ModuleList, Sequential
-from .modules.linear import Flatten, Identity, Linear, Unflatten
-from .modules.loss import (
-    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
-)
-from .parameter import Buffer, Parameter
-from .modules import conv, dropout, normalization, pooling, rnn, sparse
 from .modules.conv import *  # noqa: F401,F403
 from .modules.dropout import *  # noqa: F401,F403
+from .modules.linear import Flatten, Identity, Linear, Unflatten
+from .modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .modules.normalization import *  # noqa: F401,F403
 from .modules.pooling import *  # noqa: F401,F403
 from .modules.rnn import *  # noqa: F401,F403
 from .modules.sparse import *  # noqa: F401,F403
+from .parameter import Buffer, Parameter
 
 __all__ = [
     "Module", "Parameter", "Buffer", "Sequential", "ModuleList", "ModuleDict", "Linear",
