@@ -229,3 +229,12 @@ def test_arguments_are_checked():
     with pytest.raises(ValueError, match="unknown finding kind"):
         Finding("sideways", "0", 0, 1.0).message()
     assert GradientMonitor(nn.Linear(2, 2)).findings() == []
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from backprop.diagnostics import monitor
+
+    result = doctest.testmod(monitor, extraglobs={"bp": bp}, raise_on_error=True)
+    assert result.attempted > 0

@@ -390,7 +390,7 @@ class GradientMonitor:
         step = next(i for i, (a, b) in enumerate(zip(first.grad_norm, last.grad_norm))
                     if b > 0 and a / b < self.vanishing_ratio)
         activations = [h.kind for h in self.layers.values() if h.is_activation]
-        main = max(set(activations), key=activations.count) if activations else None
+        main = max(set(activations), key=activations.count) if activations else ""
         details = {"last": last.name, "steps": len(ratios), "threshold": self.vanishing_ratio,
                    "activation": main, "activation_count": activations.count(main),
                    "depth": len(weights)}
