@@ -187,7 +187,8 @@ def _run_output_hooks(node: Any, hooks: dict[int, list[Any]], grad_output: Any) 
 def _for_hook(grad: Any) -> Any:
     """The gradient as a hook sees it. Made read-only, so that no backward changes it in
     place afterwards (a hook may keep it); an op then writes into a fresh array instead."""
-    grad.flags.writeable = False
+    if isinstance(grad, xp.ndarray):  # (an op may hand on a NumPy scalar)
+        grad.flags.writeable = False
     return Tensor._make(grad)
 
 
