@@ -8,6 +8,7 @@ gradients in ``.grad``.
 
 from __future__ import annotations
 
+import builtins
 import numbers
 from typing import Any
 
@@ -19,6 +20,11 @@ from .ops import elementwise as ew
 from .ops import matmul as mm
 from .ops import movement as mv
 from .ops import reduce as rd
+
+# Tensor has methods named bool, int and float (casts); its annotations name the builtins so.
+_bool = builtins.bool
+_int = builtins.int
+_float = builtins.float
 
 
 def _as_array(data: Any, dtype: Any = None) -> Any:
@@ -63,8 +69,9 @@ class Tensor:
         self._ctx = None
         self._output_index = 0
         self._version = 0
-        self._hooks = None
-        self._post_hooks = None  # set, so that the engine's look-up finds it at once
+        self._hooks: list[Any] | None = None
+        # set, so that the engine's look-up finds it at once
+        self._post_hooks: list[Any] | None = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -227,7 +234,7 @@ class Tensor:
         return self
 
     # --- autograd ---------------------------------------------------------------------
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+    def requires_grad_(self, requires_grad: _bool = True) -> Tensor:
         if self._ctx is not None and not requires_grad:
             raise RuntimeError(
                 "requires_grad_(False): only leaf tensors can stop requiring grad; use detach()"
@@ -239,7 +246,7 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: _bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (times ``gradient``)."""
         engine.backward(self, gradient, retain_graph)
 
@@ -289,7 +296,7 @@ class Tensor:
         self.register_hook(store)
 
     @property
-    def retains_grad(self) -> bool:
+    def retains_grad(self) -> _bool:
         return bool(getattr(self, "_retains_grad", False))
 
     def _bump_version(self) -> None:
@@ -358,10 +365,10 @@ class Tensor:
     matmul = __matmul__
     neg = __neg__
 
-    def add(self, other: Any, alpha: float = 1) -> Tensor:
+    def add(self, other: Any, alpha: _float = 1) -> Tensor:
         return self + (other if alpha == 1 else other * alpha)
 
-    def sub(self, other: Any, alpha: float = 1) -> Tensor:
+    def sub(self, other: Any, alpha: _float = 1) -> Tensor:
         return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other: Any) -> Tensor:
@@ -404,10 +411,10 @@ class Tensor:
     def __or__(self, other: Any) -> Tensor:
         return self._compare(other, xp.logical_or)
 
-    def equal(self, other: Any) -> bool:
+    def equal(self, other: Any) -> _bool:
         return bool(xp.array_equal(self.data, _as_array(other)))
 
-    def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+    def allclose(self, other: Any, rtol: _float = 1e-5, atol: _float = 1e-8) -> _bool:
         return bool(xp.allclose(self.data, _as_array(other), rtol=rtol, atol=atol))
 
     # --- element-wise functions ---------------------------------------------------------
@@ -462,24 +469,24 @@ class Tensor:
     def reciprocal(self) -> Tensor:
         return ew.PowScalar.apply(self, -1)
 
-    def softmax(self, dim: int) -> Tensor:
+    def softmax(self, dim: _int) -> Tensor:
         return rd.Softmax.apply(self, dim=dim)
 
-    def log_softmax(self, dim: int) -> Tensor:
+    def log_softmax(self, dim: _int) -> Tensor:
         return rd.LogSoftmax.apply(self, dim=dim)
 
     # --- reductions -------------------------------------------------------------------
-    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    def sum(self, dim: Any = None, keepdim: _bool = False, dtype: Any = None) -> Tensor:
         source = self if dtype is None else self.type(dtype)
         return rd.Sum.apply(source, dim=dim, keepdim=keepdim)
 
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def mean(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
         if self.data.dtype.kind not in "fc":
             raise RuntimeError(f"mean(): the input must be floating point, got {self.dtype}")
         return rd.Mean.apply(self, dim=dim, keepdim=keepdim)
 
-    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
-            correction: int | None = None) -> Tensor:
+    def var(self, dim: Any = None, unbiased: _bool | None = None, keepdim: _bool = False,
+            correction: _int | None = None) -> Tensor:
         """Σ(x − mean)² / (n − correction); ``correction=1`` (unbiased) by default."""
         if correction is None:
             correction = 0 if unbiased is False else 1
@@ -490,11 +497,11 @@ class Tensor:
         centred = self - self.mean(dim=dims, keepdim=True)
         return (centred * centred).sum(dim=dims, keepdim=keepdim) / max(count - correction, 0)
 
-    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
-            correction: int | None = None) -> Tensor:
+    def std(self, dim: Any = None, unbiased: _bool | None = None, keepdim: _bool = False,
+            correction: _int | None = None) -> Tensor:
         return self.var(dim, unbiased, keepdim, correction).sqrt()
 
-    def _extreme(self, dim: Any, keepdim: bool, largest: bool) -> Any:
+    def _extreme(self, dim: Any, keepdim: _bool, largest: _bool) -> Any:
         if dim is None:
             return rd.Amax.apply(self, largest=largest)
         values = rd.MaxAlongDim.apply(self, dim=dim, keepdim=keepdim, largest=largest)
@@ -504,38 +511,38 @@ class Tensor:
 
         return MaxResult(values, Tensor._make(xp.asarray(indices, dtype=xp.int64)))
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: _bool = False) -> Any:
         """The largest element, or ``(values, indices)`` along ``dim``."""
         if isinstance(dim, Tensor):
             return self.maximum(dim)
         return self._extreme(dim, keepdim, largest=True)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: _bool = False) -> Any:
         """The smallest element, or ``(values, indices)`` along ``dim``."""
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         return self._extreme(dim, keepdim, largest=False)
 
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amax(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
         return rd.Amax.apply(self, dim=dim, keepdim=keepdim)
 
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amin(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
         return rd.Amax.apply(self, dim=dim, keepdim=keepdim, largest=False)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: _int | None = None, keepdim: _bool = False) -> Tensor:
         if dim is None:
             return Tensor._make(xp.asarray(self.data.argmax(), dtype=xp.int64))
         return Tensor._make(xp.asarray(self.data.argmax(axis=dim, keepdims=keepdim), xp.int64))
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: _int | None = None, keepdim: _bool = False) -> Tensor:
         if dim is None:
             return Tensor._make(xp.asarray(self.data.argmin(), dtype=xp.int64))
         return Tensor._make(xp.asarray(self.data.argmin(axis=dim, keepdims=keepdim), xp.int64))
 
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+    def logsumexp(self, dim: Any, keepdim: _bool = False) -> Tensor:
         return rd.LogSumExp.apply(self, dim=dim, keepdim=keepdim)
 
-    def norm(self, p: float = 2) -> Tensor:
+    def norm(self, p: _float = 2) -> Tensor:
         if p == 2:
             return (self * self).sum().sqrt()
         return (self.abs() ** p).sum() ** (1.0 / p)
@@ -554,7 +561,7 @@ class Tensor:
     def reshape_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: _int = 0, end_dim: _int = -1) -> Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         start, end = start_dim % self.ndim, end_dim % self.ndim
@@ -566,7 +573,7 @@ class Tensor:
             dims = tuple(dims[0])
         return mv.Permute.apply(self, dims=dims)
 
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
+    def transpose(self, dim0: _int, dim1: _int) -> Tensor:
         (dim0,), (dim1,) = rd.normalize_dims(dim0, self.ndim), rd.normalize_dims(dim1, self.ndim)
         if self.ndim == 0:
             return self.reshape(())
@@ -593,7 +600,7 @@ class Tensor:
             shape = tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1))
         return self.reshape(shape)
 
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: _int) -> Tensor:
         (dim,) = rd.normalize_dims(dim, self.ndim + 1)
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
@@ -616,7 +623,7 @@ class Tensor:
                 pieces = [_cat_fn(pieces * count if len(pieces) == 1 else pieces, axis)]
         return pieces[0]
 
-    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    def split(self, split_size: Any, dim: _int = 0) -> tuple[Tensor, ...]:
         length = self.shape[dim]
         if isinstance(split_size, int):
             sizes = [split_size] * (length // split_size)
@@ -632,7 +639,7 @@ class Tensor:
             start += size
         return tuple(pieces)
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: _int, dim: _int = 0) -> tuple[Tensor, ...]:
         size = -(-self.shape[dim] // chunks)
         return self.split(size, dim)
 
@@ -657,7 +664,7 @@ class Tensor:
     # the graph, as before: right for ops that used x earlier, not for ops after it (nodes
     # hold their input tensors, not the nodes that made them, so one x cannot be both).
     # ``x = x * 2`` and ``x *= 2`` (which rebinds x) are always right.
-    def _records(self, other: Any = None) -> bool:
+    def _records(self, other: Any = None) -> _bool:
         """Whether this in-place update must be recorded (and a leaf needing grad refuses)."""
         self._check_inplace()
         return grad_state.enabled and isinstance(other, Tensor) and other.requires_grad
@@ -702,13 +709,13 @@ class Tensor:
             return self._rebase(mv.SetItem.apply(self._old(), source, index=Ellipsis))
         return self._inplace(_as_array(source))
 
-    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+    def add_(self, other: Any, alpha: _float = 1) -> Tensor:
         if self._records(other):
             return self._rebase(self._old() + (other if alpha == 1 else other * alpha))
         other = other.data if isinstance(other, Tensor) else other
         return self._inplace(self.data + (other if alpha == 1 else alpha * other))
 
-    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+    def sub_(self, other: Any, alpha: _float = 1) -> Tensor:
         if self._records(other):
             return self._rebase(self._old() - (other if alpha == 1 else other * alpha))
         other = other.data if isinstance(other, Tensor) else other
@@ -729,12 +736,12 @@ class Tensor:
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         return self._inplace(xp.clip(self.data, min, max))
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+    def uniform_(self, a: _float = 0.0, b: _float = 1.0, generator: Any = None) -> Tensor:
         from .random import rng
 
         return self.copy_(rng(generator).uniform(a, b, self.shape).astype(self.dtype))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+    def normal_(self, mean: _float = 0.0, std: _float = 1.0, generator: Any = None) -> Tensor:
         from .random import rng
 
         return self.copy_(rng(generator).normal(mean, std, self.shape).astype(self.dtype))
@@ -742,7 +749,7 @@ class Tensor:
     # Python's in-place operators: in the array when no graph is involved; otherwise
     # ``x = x + y`` (x rebound: right for every op, before and after), except that a
     # leaf that requires grad refuses, as in PyTorch.
-    def _rebinds(self, other: Any) -> bool:
+    def _rebinds(self, other: Any) -> _bool:
         return (self._records(other) or self.requires_grad) and grad_state.enabled
 
     def __iadd__(self, other: Any) -> Tensor:
