@@ -233,10 +233,15 @@ def test_normal_inits_match_torchs_distribution(name, kwargs, shape):
 
 
 @pytest.mark.parametrize("name,kwargs", [("zeros_", {}), ("ones_", {}),
-                                         ("constant_", {"val": 0.25})])
+                                         ("constant_", {"val": 0.25}), ("eye_", {})])
 def test_constant_inits(name, kwargs):
     ours, theirs = _init_pair(name, (3, 4), **kwargs)
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_eye_init_needs_two_dims():
+    with pytest.raises(ValueError, match=r"eye_.*\(3,\)"):
+        nn.init.eye_(nn.Parameter(bp.zeros(3)))
 
 
 def test_init_returns_tensor_and_builds_no_graph():

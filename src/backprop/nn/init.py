@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from ..autograd.grad_mode import no_grad
+from ..backends import xp
 from ..random import rng
 from ..tensor import Tensor
 
@@ -70,21 +71,26 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any 
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill with ``val``."""
     return _fill(tensor, val)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill with 0."""
     return _fill(tensor, 0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill with 1."""
     return _fill(tensor, 1)
 
 
 def eye_(tensor: Tensor) -> Tensor:
-    from ..backends import xp
-
-    return _fill(tensor, xp.eye(*tensor.shape))
+    """Fill a 2-D tensor with the identity: ones on the diagonal, zeros elsewhere."""
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}")
+    rows, cols = tensor.shape
+    return _fill(tensor, xp.eye(rows, cols))
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
