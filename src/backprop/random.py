@@ -41,7 +41,7 @@ def manual_seed(seed: int) -> Generator:
 
 def seed() -> int:
     """Seed the global generator from the operating system's entropy and return the seed."""
-    new_seed = int(xp.random.SeedSequence().entropy) % (2**63)
+    new_seed = int(xp.random.default_rng().integers(2**63))  # default_rng(): OS entropy
     default_generator.manual_seed(new_seed)
     return new_seed
 
