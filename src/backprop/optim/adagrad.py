@@ -8,7 +8,7 @@ from typing import Any
 from ..backends import xp
 from ..tensor import Tensor
 from . import _fused
-from .optimizer import Optimizer, _step_tensor
+from .optimizer import Optimizer, _check_nonnegative, _count_step, _step_tensor
 
 
 class Adagrad(Optimizer):
@@ -57,18 +57,11 @@ class Adagrad(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(
-                f"Invalid initial_accumulator_value value: {initial_accumulator_value}"
-            )
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_nonnegative("learning rate", lr)
+        _check_nonnegative("lr_decay value", lr_decay)
+        _check_nonnegative("weight_decay value", weight_decay)
+        _check_nonnegative("initial_accumulator_value value", initial_accumulator_value)
+        _check_nonnegative("epsilon value", eps)
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,
@@ -100,10 +93,7 @@ class Adagrad(Optimizer):
                     continue
                 param, g = p.data, p.grad.data
                 state = self.state[p] or self._init_state(p, group)
-                step_t = state["step"].data
-                step_t += 1
-                step = float(step_t)
-
+                step = _count_step(state)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = state["sum"].data
                 if kernels is not None and kernels.supports(param, g, state_sum):
@@ -117,11 +107,7 @@ class Adagrad(Optimizer):
     def _adagrad_numpy(self, param: Any, g: Any, state_sum: Any, clr: float, eps: float,
                        weight_decay: float, maximize: bool) -> None:
         """One parameter's update with in-place NumPy ufuncs, in PyTorch's order."""
-        if maximize:
-            g = xp.negative(g, out=self._scratch(param, 0))
-        if weight_decay != 0:  # g + wd * p
-            d_p = xp.multiply(param, weight_decay, out=self._scratch(param, 1))
-            g = xp.add(g, d_p, out=self._scratch(param, 0))
+        g = self._effective_grad(param, g, weight_decay, maximize)
         work = xp.multiply(g, g, out=self._scratch(param, 1))  # s + (1 * g) g
         xp.add(state_sum, work, out=state_sum)
         std = xp.sqrt(state_sum, out=self._scratch(param, 1))

@@ -8,7 +8,7 @@ from typing import Any
 from ..backends import xp
 from ..tensor import Tensor
 from . import _fused
-from .optimizer import Optimizer, _step_tensor
+from .optimizer import Optimizer, _check_nonnegative, _count_step, _step_tensor
 
 
 class Adam(Optimizer):
@@ -66,16 +66,12 @@ class Adam(Optimizer):
         maximize: bool = False,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonnegative("learning rate", lr)
+        _check_nonnegative("epsilon value", eps)
+        for index, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+        _check_nonnegative("weight_decay value", weight_decay)
         defaults = {
             "lr": lr,
             "betas": tuple(betas),
@@ -109,9 +105,7 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = Tensor._make(xp.zeros_like(param))
                     if amsgrad:
                         state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(param))
-                step_t = state["step"].data
-                step_t += 1
-                step = float(step_t)
+                step = _count_step(state)
                 exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
                 max_sq = state["max_exp_avg_sq"].data if amsgrad else None
                 if kernels is not None and kernels.supports(param, g, exp_avg, exp_avg_sq, max_sq):
@@ -132,18 +126,11 @@ class Adam(Optimizer):
                     weight_decay: float, amsgrad: bool, maximize: bool,
                     decoupled: bool) -> None:
         """One parameter's update with in-place NumPy ufuncs, in PyTorch's order."""
-        if maximize:
-            g = xp.negative(g, out=self._scratch(param, 0))
-        if weight_decay != 0:
-            if decoupled:
-                xp.multiply(param, 1 - lr * weight_decay, out=param)
-            else:  # g + wd * p
-                d_p = xp.multiply(param, weight_decay, out=self._scratch(param, 1))
-                g = xp.add(g, d_p, out=self._scratch(param, 0))
+        g = self._effective_grad(param, g, 0 if decoupled else weight_decay, maximize)
+        if decoupled and weight_decay != 0:
+            xp.multiply(param, 1 - lr * weight_decay, out=param)
         _lerp_(exp_avg, g, 1 - beta1, self._scratch(param, 1))
-        xp.multiply(exp_avg_sq, beta2, out=exp_avg_sq)  # v = b2 v + ((1 - b2) g) g
-        work = xp.multiply(g, 1 - beta2, out=self._scratch(param, 1))
-        xp.add(exp_avg_sq, xp.multiply(work, g, out=work), out=exp_avg_sq)
+        _average_square_(exp_avg_sq, g, beta2, self._scratch(param, 1))
 
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step
@@ -156,6 +143,14 @@ class Adam(Optimizer):
         xp.add(denom, eps, out=denom)
         update = xp.multiply(exp_avg, -step_size, out=self._scratch(param, 2))
         xp.add(param, xp.divide(update, denom, out=update), out=param)
+
+
+def _average_square_(average: Any, g: Any, decay: float, work: Any) -> None:
+    """``average = decay·average + ((1 − decay)·g)·g`` in place, in PyTorch's order
+    (``average.mul_(decay).addcmul_(g, g, value=1 - decay)``)."""
+    xp.multiply(average, decay, out=average)
+    work = xp.multiply(g, 1 - decay, out=work)
+    xp.add(average, xp.multiply(work, g, out=work), out=average)
 
 
 def _lerp_(start: Any, end: Any, weight: float, work: Any) -> None:

@@ -49,6 +49,19 @@ def _step_tensor(value: float = 0.0) -> Tensor:
     return Tensor._make(xp.array(value, dtype=_scalar_dtype()))
 
 
+def _count_step(state: dict[str, Any]) -> float:
+    """Advance ``state["step"]`` (a 0-d tensor, in place) and return the new count."""
+    step = state["step"].data
+    step += 1
+    return float(step)
+
+
+def _check_nonnegative(what: str, value: float) -> None:
+    """Reject a negative (or NaN) hyper-parameter with PyTorch's message, ``Invalid {what}``."""
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {what}: {value}")
+
+
 class Optimizer:
     """Base class of all optimizers.
 
@@ -185,6 +198,19 @@ class Optimizer:
             return None
         with enable_grad():
             return closure()
+
+    def _effective_grad(self, param: Any, g: Any, weight_decay: float, maximize: bool) -> Any:
+        """The gradient an update uses, g' = ±g + λθ (− when ``maximize``), in work arrays.
+
+        ``g`` itself (the parameter's ``.grad``) is never changed; g' is ``g`` when there is
+        nothing to add, else the work array of slot 0 (slot 1 is used on the way).
+        """
+        if maximize:
+            g = xp.negative(g, out=self._scratch(param, 0))
+        if weight_decay != 0:
+            decay = xp.multiply(param, weight_decay, out=self._scratch(param, 1))
+            g = xp.add(g, decay, out=self._scratch(param, 0))
+        return g
 
     def _scratch(self, like: Any, slot: int = 0) -> Any:
         """A work array shaped like ``like``, reused across parameters and steps.

@@ -8,8 +8,8 @@ from typing import Any
 from ..backends import xp
 from ..tensor import Tensor
 from . import _fused
-from .adam import _lerp_
-from .optimizer import Optimizer, _step_tensor
+from .adam import _average_square_, _lerp_
+from .optimizer import Optimizer, _check_nonnegative, _count_step, _step_tensor
 
 
 class RMSprop(Optimizer):
@@ -66,16 +66,11 @@ class RMSprop(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_nonnegative("learning rate", lr)
+        _check_nonnegative("epsilon value", eps)
+        _check_nonnegative("momentum value", momentum)
+        _check_nonnegative("weight_decay value", weight_decay)
+        _check_nonnegative("alpha value", alpha)
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -111,8 +106,7 @@ class RMSprop(Optimizer):
                         state["momentum_buffer"] = Tensor._make(xp.zeros_like(param))
                     if centered:
                         state["grad_avg"] = Tensor._make(xp.zeros_like(param))
-                step_t = state["step"].data
-                step_t += 1
+                _count_step(state)
                 square_avg = state["square_avg"].data
                 grad_avg = state["grad_avg"].data if centered else None
                 buf = state["momentum_buffer"].data if momentum > 0 else None
@@ -128,14 +122,8 @@ class RMSprop(Optimizer):
                        lr: float, alpha: float, eps: float, weight_decay: float,
                        momentum: float, maximize: bool) -> None:
         """One parameter's update with in-place NumPy ufuncs, in PyTorch's order."""
-        if maximize:
-            g = xp.negative(g, out=self._scratch(param, 0))
-        if weight_decay != 0:  # g + wd * p
-            d_p = xp.multiply(param, weight_decay, out=self._scratch(param, 1))
-            g = xp.add(g, d_p, out=self._scratch(param, 0))
-        xp.multiply(square_avg, alpha, out=square_avg)  # v = a v + ((1 - a) g) g
-        work = xp.multiply(g, 1 - alpha, out=self._scratch(param, 1))
-        xp.add(square_avg, xp.multiply(work, g, out=work), out=square_avg)
+        g = self._effective_grad(param, g, weight_decay, maximize)
+        _average_square_(square_avg, g, alpha, self._scratch(param, 1))
 
         avg = self._scratch(param, 1)
         if grad_avg is not None:  # centered: sqrt(v - ga ga)

@@ -8,7 +8,7 @@ from typing import Any
 from ..backends import xp
 from ..tensor import Tensor
 from . import _fused
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_nonnegative
 
 
 class SGD(Optimizer):
@@ -58,12 +58,9 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonnegative("learning rate", lr)
+        _check_nonnegative("momentum value", momentum)
+        _check_nonnegative("weight_decay value", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = {
@@ -119,15 +116,7 @@ class SGD(Optimizer):
                    dampening: float, weight_decay: float, nesterov: bool,
                    maximize: bool) -> None:
         """One parameter's update with in-place NumPy ufuncs, in PyTorch's order."""
-        if weight_decay != 0:  # g + wd * p, into a work array (p.grad stays as it is)
-            d_p = xp.multiply(param, weight_decay, out=self._scratch(param, 0))
-            if maximize:
-                xp.subtract(d_p, g, out=d_p)
-            else:
-                xp.add(g, d_p, out=d_p)
-            g = d_p
-        elif maximize:
-            g = xp.negative(g, out=self._scratch(param, 0))
+        g = self._effective_grad(param, g, weight_decay, maximize)
         if momentum != 0:
             if buf is None:
                 buf = g.copy()
