@@ -27,11 +27,29 @@ def _reduce(loss: Any, reduction: str) -> Any:
     return loss
 
 
-def _spread(grad: Any, shape: tuple[int, ...], reduction: str, count: int) -> Any:
-    """The incoming gradient per element, after undoing the reduction."""
+def _spread(grad: Any, reduction: str, count: Any) -> Any:
+    """∂L/∂ℓ for each loss ℓ: the incoming gradient, divided by ``count`` after a 'mean'."""
     if reduction == "mean":
         return grad / count
     return grad
+
+
+def _reduce_weighted(losses: Any, reduction: str, denominator: Any, shape: tuple[int, ...]) -> Any:
+    """NLL/cross-entropy reduction: 'none' keeps ``shape``, 'mean' divides the sum by the
+    targets' total weight (nan when every target is ignored, as PyTorch)."""
+    if reduction == "none":
+        return losses.reshape(shape)
+    if reduction == "sum":
+        return xp.asarray(losses.sum())
+    with xp.errstate(invalid="ignore", divide="ignore"):
+        return xp.asarray(losses.sum() / denominator)
+
+
+def _input_and_target(ctx: Any, grad_input: Any) -> tuple[Any, Any]:
+    """(∂L/∂x, ∂L/∂y = −∂L/∂x) for a loss of x − y, None where no gradient is needed."""
+    p_input, p_target = ctx.parents
+    return (grad_input if p_input is not None else None,
+            -grad_input if p_target is not None else None)
 
 
 def check_same_shape(name: str, input: Any, target: Any) -> None:  # noqa: A002
@@ -54,11 +72,8 @@ class MSELoss(Op):
 
     def backward(ctx, grad: Any) -> Any:
         diff = ctx.diff
-        g = _spread(grad, diff.shape, ctx.reduction, diff.size)
-        grad_input = (g + g) * diff
-        p_input, p_target = ctx.parents
-        return (grad_input if p_input is not None else None,
-                -grad_input if p_target is not None else None)
+        g = _spread(grad, ctx.reduction, diff.size)
+        return _input_and_target(ctx, (g + g) * diff)
 
 
 class L1Loss(Op):
@@ -73,10 +88,7 @@ class L1Loss(Op):
 
     def backward(ctx, grad: Any) -> Any:
         diff = ctx.diff
-        grad_input = _spread(grad, diff.shape, ctx.reduction, diff.size) * xp.sign(diff)
-        p_input, p_target = ctx.parents
-        return (grad_input if p_input is not None else None,
-                -grad_input if p_target is not None else None)
+        return _input_and_target(ctx, _spread(grad, ctx.reduction, diff.size) * xp.sign(diff))
 
 
 def _class_axis_last(x: Any) -> Any:
@@ -97,8 +109,13 @@ def _class_axis_back(flat: Any, shape: tuple[int, ...]) -> Any:
     return xp.moveaxis(flat.reshape(moved), -1, 1)
 
 
+def _loss_shape(input: Any) -> tuple[int, ...]:  # noqa: A002
+    """The shape of one loss per sample: (N, d1, …) for input (N, C, d1, …); () for (C,)."""
+    return input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+
+
 def _check_targets(name: str, input: Any, target: Any) -> None:  # noqa: A002
-    expected = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+    expected = _loss_shape(input)
     if target.shape != expected:
         raise ValueError(
             f"{name}: input of shape {tuple(input.shape)} needs class-index targets of shape "
@@ -106,6 +123,21 @@ def _check_targets(name: str, input: Any, target: Any) -> None:  # noqa: A002
         )
     if target.dtype.kind not in "iu":
         raise TypeError(f"{name}: class-index targets must be integers (int64), got {target.dtype}")
+
+
+def _class_indices(name: str, target: Any, classes: int, ignore_index: int) -> tuple[Any, Any]:
+    """(safe, keep): the flat targets with ignored ones set to class 0, and which are kept.
+
+    Raises an IndexError naming ``name`` for a kept target outside [0, classes).
+    """
+    labels = target.reshape(-1)
+    keep = labels != ignore_index
+    safe = xp.where(keep, labels, 0)
+    outside = (safe < 0) | (safe >= classes)
+    if outside.any():
+        raise IndexError(f"{name}: target {int(safe[outside][0])} is out of bounds for "
+                         f"{classes} classes")
+    return safe, keep
 
 
 class NLLLoss(Op):
@@ -117,36 +149,19 @@ class NLLLoss(Op):
                 ignore_index: int = -100, reduction: str = "mean") -> Any:
         _check_targets("nll_loss", input, target)
         flat = _class_axis_last(input)
-        labels = target.reshape(-1)
         classes = flat.shape[1]
-        keep = labels != ignore_index
-        safe = xp.where(keep, labels, 0)
-        if ((safe < 0) | (safe >= classes)).any():
-            bad = int(safe[(safe < 0) | (safe >= classes)][0])
-            raise IndexError(f"nll_loss: target {bad} is out of bounds for {classes} classes")
+        safe, keep = _class_indices("nll_loss", target, classes, ignore_index)
         w = xp.ones(classes, dtype=flat.dtype) if weight is None else weight.astype(flat.dtype)
         sample_weight = w[safe] * keep
         picked = flat[xp.arange(flat.shape[0]), safe]
         losses = -picked * sample_weight
         ctx.shape, ctx.safe, ctx.sample_weight = input.shape, safe, sample_weight
         ctx.reduction = reduction
-        if reduction == "none":
-            return losses.reshape(target.shape)
-        total = losses.sum()
-        if reduction == "sum":
-            return xp.asarray(total)
-        ctx.denominator = sample_weight.sum()
-        with xp.errstate(invalid="ignore", divide="ignore"):  # all ignored: nan, as PyTorch
-            return xp.asarray(total / ctx.denominator)
+        ctx.denominator = sample_weight.sum() if reduction == "mean" else 1
+        return _reduce_weighted(losses, reduction, ctx.denominator, target.shape)
 
     def backward(ctx, grad: Any) -> Any:
-        scale = ctx.sample_weight
-        if ctx.reduction == "none":
-            scale = scale * grad.reshape(-1)
-        elif ctx.reduction == "mean":
-            scale = scale * (grad / ctx.denominator)
-        else:
-            scale = scale * grad
+        scale = ctx.sample_weight * _spread(grad, ctx.reduction, ctx.denominator).reshape(-1)
         rows = scale.shape[0]
         classes = ctx.shape[1] if len(ctx.shape) > 1 else ctx.shape[0]
         flat = xp.zeros((rows, classes), dtype=scale.dtype)
@@ -189,14 +204,7 @@ class CrossEntropyLoss(Op):
             ctx.grad_target_flat = -(log_probs * (scale if w is None else scale * w))
         else:
             _check_targets("cross_entropy", input, target)
-            labels = target.reshape(-1)
-            keep = labels != ignore_index
-            safe = xp.where(keep, labels, 0)
-            if ((safe < 0) | (safe >= classes)).any():
-                bad = int(safe[(safe < 0) | (safe >= classes)][0])
-                raise IndexError(
-                    f"cross_entropy: target {bad} is out of bounds for {classes} classes"
-                )
+            safe, keep = _class_indices("cross_entropy", target, classes, ignore_index)
             rows = xp.arange(flat.shape[0])
             class_weight = xp.ones(classes, dtype=flat.dtype) if w is None else w
             sample_weight = class_weight[safe] * keep
@@ -210,23 +218,12 @@ class CrossEntropyLoss(Op):
             ctx.target_mass = mass
             ctx.sample_weight = mass.sum(axis=1)
             ctx.denominator = sample_weight.sum()
-        ctx.target_shape = losses.shape
-        if reduction == "none":
-            return losses.reshape(input.shape[:1] + input.shape[2:] if input.ndim > 1 else ())
-        if reduction == "sum":
-            return xp.asarray(losses.sum())
-        with xp.errstate(invalid="ignore", divide="ignore"):  # all ignored: nan, as PyTorch
-            return xp.asarray(losses.sum() / ctx.denominator)
+        return _reduce_weighted(losses, reduction, ctx.denominator, _loss_shape(input))
 
     def backward(ctx, grad: Any) -> Any:
         # ∂ℓₙ/∂x = (Σ_c m_c) softmax(x) − m, m the (weighted) target mass of sample n.
         grad_flat = ctx.probs * ctx.sample_weight[:, None] - ctx.target_mass
-        if ctx.reduction == "none":
-            upstream = grad.reshape(-1, 1)
-        elif ctx.reduction == "mean":
-            upstream = grad / ctx.denominator
-        else:
-            upstream = grad
+        upstream = _spread(grad, ctx.reduction, ctx.denominator).reshape(-1, 1)
         grad_flat *= upstream
         grad_target = None
         if ctx.parents[1] is not None:
@@ -260,14 +257,15 @@ class BCELoss(Op):
         g = (x - y) / xp.maximum((1 - x) * x, eps)
         if ctx.weight is not None:
             g = g * ctx.weight
-        g = g * _spread(grad, x.shape, ctx.reduction, x.size)
+        scale = _spread(grad, ctx.reduction, x.size)
+        g = g * scale
         grad_target = None
         if ctx.parents[1] is not None:
             with xp.errstate(divide="ignore"):
                 grad_target = (xp.maximum(xp.log(1 - x), -100) - xp.maximum(xp.log(x), -100))
             if ctx.weight is not None:
                 grad_target = grad_target * ctx.weight
-            grad_target = grad_target * _spread(grad, x.shape, ctx.reduction, x.size)
+            grad_target = grad_target * scale
         return g.astype(x.dtype, copy=False), grad_target
 
 
@@ -303,7 +301,7 @@ class BCEWithLogitsLoss(Op):
             g = sig - y
         if ctx.weight is not None:
             g = g * ctx.weight
-        scale = _spread(grad, x.shape, ctx.reduction, x.size)
+        scale = _spread(grad, ctx.reduction, x.size)
         grad_input = g * scale
         grad_target = None
         if ctx.parents[1] is not None:
