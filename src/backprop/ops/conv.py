@@ -28,6 +28,7 @@ comes back already in the layout the products want.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ..autograd.function import Op
@@ -97,61 +98,89 @@ def pad_batch_last(x: Any, pads: tuple[int, int, int, int]) -> Any:
     return buffer
 
 
+BLOCK_BYTES = 4 << 20
+"""Columns are built and used one block of output rows at a time, about this many bytes:
+a block is still in cache when the product reads it, and a buffer of this size is reused
+from the C library's heap step after step, where one of the whole columns (kh·kw times
+the input) would be mapped fresh, and page-faulted, every time."""
+
+
+_heap = {"warm": os.environ.get("BACKPROP_HEAP_WARMUP", "1") == "0"}
+
+
+def warm_heap() -> None:
+    """Once per process: make and drop one 24 MiB array, so that glibc reuses freed arrays.
+
+    glibc gives a freed block at least as large as its mmap threshold (128 KiB at first)
+    back to the system, and the next array of that size is mapped afresh, one page fault
+    per 4 KiB; it raises the threshold (to at most 32 MiB, the trim threshold to twice
+    that) to the size of the largest such block freed so far. Training frees and makes
+    megabytes of activations every step; without this, on the CNN benchmark, that is
+    ~8000 page faults and a third of the step's time. Where ``MALLOC_MMAP_THRESHOLD_`` or
+    ``MALLOC_TRIM_THRESHOLD_`` are set, or the C library is another, nothing changes;
+    ``BACKPROP_HEAP_WARMUP=0`` turns it off.
+    """
+    if not _heap["warm"]:
+        _heap["warm"] = True
+        xp.ones(24 << 20, dtype=xp.uint8)  # touched, then freed at once
+
+
+def row_blocks(out_rows: int, bytes_per_row: int) -> list[tuple[int, int]]:
+    """Split output rows 0..out_rows into blocks (start, stop) of about BLOCK_BYTES."""
+    rows = max(1, BLOCK_BYTES // max(1, bytes_per_row))
+    return [(start, min(out_rows, start + rows)) for start in range(0, out_rows, rows)]
+
+
 def im2col(padded: Any, kernel: tuple[int, int], stride: tuple[int, int],
-           dilation: tuple[int, int], out_hw: tuple[int, int], ones_row: bool = False) -> Any:
-    """Every receptive field of ``padded`` (C, Hp, Wp, N) as a column: (C·kh·kw, Ho·Wo·N).
+           dilation: tuple[int, int], out_hw: tuple[int, int],
+           rows: tuple[int, int] | None = None, ones_row: bool = False) -> Any:
+    """The receptive fields of output rows ``rows`` (default: all) of ``padded``
+    (C, Hp, Wp, N) as columns: (C·kh·kw, rows·Wo·N).
 
     One strided view, one copy: cols[c, p, q, i, j, n] = padded[c, i·s + p·d, j·s + q·d, n].
     With ``ones_row`` a last row of ones is appended (for a bias folded into the product).
     """
     c, n = padded.shape[0], padded.shape[3]
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
+    start, stop = rows or (0, ho)
     s_c, s_h, s_w, s_n = padded.strides
-    windows = as_strided(padded, shape=(c, kh, kw, ho, wo, n),
+    windows = as_strided(padded[:, start * sh:], shape=(c, kh, kw, stop - start, wo, n),
                          strides=(s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w, s_n),
                          writeable=False)
     if not ones_row:
-        return windows.reshape(c * kh * kw, ho * wo * n)
-    cols = xp.empty((c * kh * kw + 1, ho * wo * n), dtype=padded.dtype)
+        return windows.reshape(c * kh * kw, -1)
+    cols = xp.empty((c * kh * kw + 1, (stop - start) * wo * n), dtype=padded.dtype)
     cols[:-1].reshape(windows.shape)[...] = windows
     cols[-1] = 1
     return cols
 
 
-def col2im(cols: Any, padded_shape: tuple[int, ...], kernel: tuple[int, int],
-           stride: tuple[int, int], dilation: tuple[int, int], out_hw: tuple[int, int]) -> Any:
-    """The adjoint of :func:`im2col`: add each column entry back onto its pixel.
+def col2im(cols: Any, grad_padded: Any, kernel: tuple[int, int], stride: tuple[int, int],
+           dilation: tuple[int, int], rows: tuple[int, int]) -> None:
+    """The adjoint of :func:`im2col`: add each column entry back onto its pixel, in place.
 
-    cols (C, kh, kw, Ho, Wo, N) → (C, Hp, Wp, N); one strided add per kernel position.
+    cols (C, kh, kw, rows, Wo, N) for output rows ``rows`` → grad_padded (C, Hp, Wp, N);
+    one strided add per kernel position.
     """
-    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
-    result = xp.zeros(padded_shape, dtype=cols.dtype)
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    start, stop = rows
+    wo = cols.shape[4]
     for p in range(kh):
-        rows = slice(p * dh, p * dh + sh * (ho - 1) + 1, sh)
+        first = start * sh + p * dh
+        row_slice = slice(first, first + sh * (stop - start - 1) + 1, sh)
         for q in range(kw):
-            columns = slice(q * dw, q * dw + sw * (wo - 1) + 1, sw)
-            result[:, rows, columns, :] += cols[:, p, q]
-    return result
+            column_slice = slice(q * dw, q * dw + sw * (wo - 1) + 1, sw)
+            grad_padded[:, row_slice, column_slice, :] += cols[:, p, q]
 
 
-def fold(grad_cols: Any, x_shape: tuple[int, ...], kernel: tuple[int, int],
-         stride: tuple[int, int], dilation: tuple[int, int], pads: tuple[int, int, int, int],
-         out_hw: tuple[int, int]) -> Any:
-    """col2im: ∂L/∂x (N, C, H, W), stored (C, H, W, N), from ∂L/∂cols (C, kh, kw, Ho, Wo, N)."""
-    n, c, h, w = x_shape
-    top, bottom, left, right = pads
-    padded_shape = (c, h + top + bottom, w + left + right, n)
-    grad_padded = col2im(grad_cols, padded_shape, kernel, stride, dilation, out_hw)
-    return batch_first(grad_padded[:, top:top + h, left:left + w, :])
-
-
-def grouped_matmul(a: Any, b: Any) -> Any:
+def grouped_matmul(a: Any, b: Any, out: Any = None) -> Any:
     """a[g] @ b[g] for each group g: (G, m, k) @ (G, k, n) → (G, m, n), one BLAS call per group.
 
     (2-D products: NumPy's stacked matmul is much slower for a batch of one on some BLAS
     builds.)
     """
-    out = xp.empty((a.shape[0], a.shape[1], b.shape[2]), dtype=xp.result_type(a, b))
+    if out is None:
+        out = xp.empty((a.shape[0], a.shape[1], b.shape[2]), dtype=xp.result_type(a, b))
     for g in range(a.shape[0]):
         xp.matmul(a[g], b[g], out=out[g])
     return out
@@ -204,55 +233,74 @@ class Conv2d(Op):
                 f"padded input {(h + pads[0] + pads[1], w + pads[2] + pads[3])} "
                 f"(input shape {x.shape}, padding {pads})"
             )
+        warm_heap()
         # With one group the bias rides in the product, as one more weight column against a
         # row of ones in cols: y = [W₂ b]·[cols; 1], no separate pass over y.
         fused_bias = bias is not None and groups == 1
-        cols = im2col(pad_batch_last(x, pads), (kh, kw), stride, dilation, (ho, wo),
-                      ones_row=fused_bias)
         w_groups = weight.reshape(groups, o // groups, c_group * kh * kw)
         if fused_bias:
-            out = xp.matmul(xp.concatenate([w_groups[0], bias.reshape(o, 1)], axis=1), cols)
-        else:
-            out = grouped_matmul(w_groups, cols.reshape(groups, -1, ho * wo * n))
-        del cols
+            w_groups = xp.concatenate([w_groups[0], bias.reshape(o, 1)], axis=1)[None]
+        padded = pad_batch_last(x, pads)
+        out = xp.empty((groups, o // groups, ho * wo * n), dtype=xp.result_type(x, weight))
+        row_size = wo * n
+        for rows in row_blocks(ho, (c * kh * kw + 1) * row_size * x.itemsize):
+            cols = im2col(padded, (kh, kw), stride, dilation, (ho, wo), rows, fused_bias)
+            block = slice(rows[0] * row_size, rows[1] * row_size)
+            grouped_matmul(w_groups, cols.reshape(groups, -1, cols.shape[1]),
+                           out=out[:, :, block])
+        del padded, cols
         out = out.reshape(o, ho, wo, n)
         if bias is not None and not fused_bias:
             out += bias.reshape(o, 1, 1, 1)
         # Backward unfolds x again (a fraction of a product's time) rather than keeping
         # cols, kh·kw times x's size, alive from forward to backward.
-        ctx.x, ctx.w_groups, ctx.has_bias = x, w_groups, bias is not None
+        ctx.x, ctx.weight, ctx.has_bias = x, weight, bias is not None
         ctx.geometry = (weight.shape, stride, dilation, pads, (ho, wo))
+        ctx.groups = groups
         return batch_first(out)
 
     def backward(ctx, grad: Any) -> Any:
         parents = ctx.parents
-        weight_shape, stride, dilation, pads, out_hw = ctx.geometry
+        weight_shape, stride, dilation, pads, (ho, wo) = ctx.geometry
         kernel = weight_shape[2:]
-        x, w_groups = ctx.x, ctx.w_groups
-        groups, o_group, k_group = w_groups.shape
+        x, groups = ctx.x, ctx.groups
+        n, c, h, w = x.shape
+        o_group = weight_shape[0] // groups
+        w_groups = ctx.weight.reshape(groups, o_group, -1)
         # G_Y as (G, O/G, Ho·Wo·N): free when grad kept the (O, Ho, Wo, N) memory order.
         grad_y = batch_last(grad).reshape(groups, o_group, -1)
-        grad_x = grad_w = grad_b = None
+        need_x, need_w = parents[0] is not None, parents[1] is not None
         need_bias = ctx.has_bias and parents[2] is not None
-        if parents[1] is not None:
-            # ∂L/∂[W₂ b] = G_Y·[cols; 1]ᵀ: the bias gradient is the product's last column
-            fused_bias = need_bias and groups == 1
-            cols = im2col(pad_batch_last(x, pads), kernel, stride, dilation, out_hw,
-                          ones_row=fused_bias)
-            grad_wb = grouped_matmul(grad_y, cols.reshape(groups, -1, grad_y.shape[2])
-                                     .transpose(0, 2, 1))
-            del cols  # the largest buffer: gone before col2im allocates
+        # ∂L/∂[W₂ b] = G_Y·[cols; 1]ᵀ: with one group the bias gradient is its last column
+        fused_bias = need_bias and need_w and groups == 1
+        grad_x = grad_w = grad_b = None
+        if need_w:
+            padded = pad_batch_last(x, pads)
+            grad_wb = xp.zeros((groups, o_group, w_groups.shape[2] + fused_bias), grad.dtype)
+        if need_x:
+            top, bottom, left, right = pads
+            grad_padded = xp.zeros((c, h + top + bottom, w + left + right, n), grad.dtype)
+            w_t = w_groups.transpose(0, 2, 1)
+        row_size = wo * n
+        for rows in row_blocks(ho, (c * kernel[0] * kernel[1] + 1) * row_size * grad.itemsize):
+            grad_block = grad_y[:, :, rows[0] * row_size:rows[1] * row_size]
+            if need_w:
+                cols = im2col(padded, kernel, stride, dilation, (ho, wo), rows, fused_bias)
+                cols = cols.reshape(groups, -1, cols.shape[1])
+                grad_wb += grouped_matmul(grad_block, cols.transpose(0, 2, 1))
+            if need_x:
+                grad_cols = grouped_matmul(w_t, grad_block)
+                grad_cols = grad_cols.reshape(c, *kernel, rows[1] - rows[0], wo, n)
+                col2im(grad_cols, grad_padded, kernel, stride, dilation, rows)
+        if need_w:
             if fused_bias:
                 grad_b = grad_wb[0, :, -1].copy()
                 grad_wb = grad_wb[:, :, :-1]
             grad_w = grad_wb.reshape(weight_shape)
         if need_bias and grad_b is None:
             grad_b = grad_y.reshape(groups * o_group, -1).sum(axis=1)
-        if parents[0] is not None:
-            n, c = x.shape[:2]
-            grad_cols = grouped_matmul(w_groups.transpose(0, 2, 1), grad_y)
-            grad_cols = grad_cols.reshape(c, *kernel, *out_hw, n)
-            grad_x = fold(grad_cols, x.shape, kernel, stride, dilation, pads, out_hw)
+        if need_x:
+            grad_x = batch_first(grad_padded[:, top:top + h, left:left + w, :])
         if ctx.has_bias:
             return grad_x, grad_w, grad_b
         return grad_x, grad_w
