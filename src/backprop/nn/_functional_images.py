@@ -57,12 +57,6 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return cv.Conv2d.apply(input, weight, bias, **params)
 
 
-def _pool_args(kernel_size: Any, stride: Any, padding: Any, where: str) -> tuple[Any, Any, Any]:
-    kernel = cv.pair(kernel_size, f"{where}: kernel_size")
-    stride_ = kernel if stride is None or stride == [] else cv.pair(stride, f"{where}: stride")
-    return kernel, stride_, cv.pair(padding, f"{where}: padding")
-
-
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """y = max of x over each kh×kw window (stride defaults to the kernel size).
@@ -77,8 +71,8 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
         >>> F.max_pool2d(bp.arange(16.).reshape(1, 1, 4, 4), 2)[0, 0].tolist()
         [[5.0, 7.0], [13.0, 15.0]]
     """
-    kernel, stride_, padding_ = _pool_args(kernel_size, stride, padding, "max_pool2d")
-    dilation_ = cv.pair(dilation, "max_pool2d: dilation")
+    kernel, stride_, padding_, dilation_ = pl.window_args(kernel_size, stride, padding, dilation,
+                                                          "max_pool2d")
     out = pl.MaxPool2d.apply(input, kernel=kernel, stride=stride_, padding=padding_,
                              dilation=dilation_, ceil_mode=ceil_mode)
     if not return_indices:
@@ -101,7 +95,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
         >>> F.avg_pool2d(bp.arange(16.).reshape(1, 1, 4, 4), 2)[0, 0].tolist()
         [[2.5, 4.5], [10.5, 12.5]]
     """
-    kernel, stride_, padding_ = _pool_args(kernel_size, stride, padding, "avg_pool2d")
+    kernel, stride_, padding_, _ = pl.window_args(kernel_size, stride, padding, 1, "avg_pool2d")
     if divisor_override is not None and divisor_override <= 0:
         raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
     return pl.AvgPool2d.apply(input, kernel=kernel, stride=stride_, padding=padding_,

@@ -88,7 +88,7 @@ def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
 # --- losses ---------------------------------------------------------------------------
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
     """(x − y)², reduced."""
-    ls.check_reduction(reduction)
+    ls.check_reduction(reduction, "mse_loss")
     target = _t(target)
     ls.check_same_shape("mse_loss", input, target)
     return ls.MSELoss.apply(input, target, reduction=reduction)
@@ -96,7 +96,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # 
 
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
     """|x − y|, reduced."""
-    ls.check_reduction(reduction)
+    ls.check_reduction(reduction, "l1_loss")
     target = _t(target)
     ls.check_same_shape("l1_loss", input, target)
     return ls.L1Loss.apply(input, target, reduction=reduction)
@@ -105,7 +105,7 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # n
 def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,  # noqa: A002
              reduction: str = "mean") -> Tensor:
     """−w_y · x[y] for log-probabilities x and class indices y."""
-    ls.check_reduction(reduction)
+    ls.check_reduction(reduction, "nll_loss")
     return ls.NLLLoss.apply(input, _data(_t(target)), weight=_data(weight),
                             ignore_index=ignore_index, reduction=reduction)
 
@@ -113,9 +113,8 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
 def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,  # noqa: A002
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """−log softmax(x)[y] for logits x and class indices (or class probabilities) y."""
-    ls.check_reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    ls.check_reduction(reduction, "cross_entropy")
+    ls.check_label_smoothing(label_smoothing, "cross_entropy")
     target = _t(target)
     soft = target.data.dtype.kind == "f" and target.requires_grad  # class probabilities learn
     return ls.CrossEntropyLoss.apply(input, target if soft else target.data, weight=_data(weight),
@@ -126,14 +125,14 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
                          reduction: str = "mean") -> Tensor:
     """−[y log x + (1 − y) log(1 − x)] for probabilities x."""
-    ls.check_reduction(reduction)
+    ls.check_reduction(reduction, "binary_cross_entropy")
     return ls.BCELoss.apply(input, _t(target), weight=_data(weight), reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
                                      reduction: str = "mean", pos_weight: Any = None) -> Tensor:
     """BCE of σ(x), computed stably from the logits x."""
-    ls.check_reduction(reduction)
+    ls.check_reduction(reduction, "binary_cross_entropy_with_logits")
     return ls.BCEWithLogitsLoss.apply(input, _t(target), weight=_data(weight),
                                       pos_weight=_data(pos_weight), reduction=reduction)
 

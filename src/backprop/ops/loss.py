@@ -14,9 +14,15 @@ from ..backends import xp
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def check_reduction(reduction: str) -> None:
+def check_reduction(reduction: str, where: str) -> None:
+    """Raise a ValueError naming ``where`` (the loss) unless ``reduction`` is one we know."""
     if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        raise ValueError(f"{where}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def check_label_smoothing(label_smoothing: float, where: str) -> None:
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{where}: label_smoothing must be in [0, 1], got {label_smoothing}")
 
 
 def _reduce(loss: Any, reduction: str) -> Any:

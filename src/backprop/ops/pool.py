@@ -16,6 +16,29 @@ from typing import Any
 
 from ..autograd.function import Op
 from ..backends import xp
+from .conv import pair
+
+
+def window_args(kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                where: str) -> tuple[tuple[int, int], ...]:
+    """(kernel, stride, padding, dilation) as pairs, checked with PyTorch's rules.
+
+    ``stride`` None (or []) means the kernel size. Raises a ValueError naming ``where`` for
+    a kernel, stride or dilation that is not positive, or a padding outside
+    [0, half the effective kernel d·(k − 1) + 1].
+    """
+    kernel = pair(kernel_size, f"{where}: kernel_size")
+    strides = kernel if stride is None or stride == [] else pair(stride, f"{where}: stride")
+    pads = pair(padding, f"{where}: padding")
+    dilations = pair(dilation, f"{where}: dilation")
+    for k, s, p, d in zip(kernel, strides, pads, dilations):
+        if k <= 0 or s <= 0 or d <= 0:
+            raise ValueError(f"{where}: kernel_size, stride and dilation must be positive, got "
+                             f"kernel_size={kernel}, stride={strides}, dilation={dilations}")
+        if p < 0 or 2 * p > d * (k - 1) + 1:
+            raise ValueError(f"{where}: padding should be at most half of the effective kernel "
+                             f"size, got padding={pads} for kernel_size={kernel}")
+    return kernel, strides, pads, dilations
 
 
 def pool_geometry(shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
@@ -30,14 +53,9 @@ def pool_geometry(shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple
         raise RuntimeError(f"{where}: expected a 4-D input (N, C, H, W), got shape {tuple(shape)}"
                            + (" (add a batch dimension with x.unsqueeze(0))"
                               if len(shape) == 3 else ""))
+    window_args(kernel, stride, padding, dilation, where)
     sizes, pads = [], []
     for size, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation):
-        if k <= 0 or s <= 0 or d <= 0:
-            raise ValueError(f"{where}: kernel_size, stride and dilation must be positive, got "
-                             f"kernel_size={kernel}, stride={stride}, dilation={dilation}")
-        if p < 0 or 2 * p > d * (k - 1) + 1:
-            raise ValueError(f"{where}: padding should be at most half of the effective kernel "
-                             f"size, got padding={padding} for kernel_size={kernel}")
         span = size + 2 * p - d * (k - 1) - 1
         out = (-(-span // s) if ceil_mode else span // s) + 1
         if ceil_mode and (out - 1) * s >= size + p:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ...backends import xp
 from ...dtypes import default_dtype
-from ...ops.conv import check_conv_input, pair
+from ...ops.conv import check_conv_input, conv_padding, pair
 from .. import functional as F
 from .. import init
 from ..module import Module
@@ -44,6 +44,9 @@ class Conv2d(Module):
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", dtype: Any = None) -> None:
         super().__init__()
+        if in_channels < 0 or out_channels < 0:
+            raise ValueError(f"Conv2d: in_channels and out_channels must be >= 0, got "
+                             f"{in_channels}, {out_channels}")
         if groups <= 0:
             raise ValueError(f"Conv2d: groups must be a positive integer, got {groups}")
         if in_channels % groups or out_channels % groups:
@@ -56,19 +59,13 @@ class Conv2d(Module):
         self.kernel_size = pair(kernel_size, "Conv2d: kernel_size")
         self.stride = pair(stride, "Conv2d: stride")
         self.dilation = pair(dilation, "Conv2d: dilation")
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"Conv2d: padding must be 'valid', 'same', an int or a pair, "
-                                 f"got {padding!r}")
-            if padding == "same" and self.stride != (1, 1):
-                raise ValueError("Conv2d: padding='same' is not supported for strided "
-                                 "convolutions")
-            self.padding: Any = padding
-        else:
-            self.padding = pair(padding, "Conv2d: padding")
         if min(self.kernel_size + self.stride + self.dilation) <= 0:
             raise ValueError(f"Conv2d: kernel_size, stride and dilation must be positive, got "
                              f"{self.kernel_size}, {self.stride}, {self.dilation}")
+        # conv_padding rejects what F.conv2d would: unknown strings, 'same' with a stride,
+        # negative padding
+        conv_padding(padding, self.kernel_size, self.dilation, self.stride, where="Conv2d")
+        self.padding: Any = padding if isinstance(padding, str) else pair(padding, "Conv2d")
         self.padding_mode = padding_mode
         dtype = dtype or default_dtype()
         shape = (out_channels, in_channels // groups) + self.kernel_size

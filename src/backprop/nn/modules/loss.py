@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...ops.loss import check_reduction
+from ...ops.loss import check_label_smoothing, check_reduction
 from .. import functional as F
 from ..module import Module
 
@@ -14,7 +14,7 @@ class _Loss(Module):
     pos_weight: Any
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        check_reduction(reduction)
+        check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
     def extra_repr(self) -> str:
@@ -54,6 +54,7 @@ class CrossEntropyLoss(_Loss):
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:
         super().__init__(reduction)
+        check_label_smoothing(label_smoothing, "CrossEntropyLoss")
         self.register_buffer("weight", weight)  # a buffer, as PyTorch's: in state_dict
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing

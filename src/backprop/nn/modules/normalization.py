@@ -14,6 +14,11 @@ from ..parameter import Parameter
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
+def _check_eps(layer: str, eps: float) -> None:
+    if not eps >= 0.0:  # a negative ε can make σ² + ε negative: NaN outputs
+        raise ValueError(f"{layer}: eps must be non-negative, got {eps}")
+
+
 class _BatchNorm(Module):
     """Shared by BatchNorm1d/2d: parameters, running statistics and the train/eval switch."""
 
@@ -33,6 +38,7 @@ class _BatchNorm(Module):
         if momentum is not None and not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None, got "
                              f"{momentum}")
+        _check_eps(type(self).__name__, eps)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = dtype or default_dtype()
@@ -162,6 +168,10 @@ class LayerNorm(Module):
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        if any(n < 0 for n in self.normalized_shape):
+            raise ValueError(f"LayerNorm: normalized_shape must not be negative, got "
+                             f"{self.normalized_shape}")
+        _check_eps("LayerNorm", eps)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         dtype = dtype or default_dtype()
         if elementwise_affine:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...ops.pool import window_args
 from .. import functional as F
 from ..module import Module
 
@@ -32,6 +33,7 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
+        window_args(kernel_size, stride, padding, dilation, "MaxPool2d")
         self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
         self.stride = stride if stride is not None else kernel_size
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
@@ -66,6 +68,10 @@ class AvgPool2d(Module):
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
         super().__init__()
+        window_args(kernel_size, stride, padding, 1, "AvgPool2d")
+        if divisor_override is not None and divisor_override <= 0:
+            raise ValueError(f"AvgPool2d: divisor_override must be positive, got "
+                             f"{divisor_override}")
         self.kernel_size, self.padding = kernel_size, padding
         self.stride = stride if stride is not None else kernel_size
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
