@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import copy_torch_weights, sgd  # noqa: E402
+from common import copy_torch_weights, training_step  # noqa: E402
 
 NAME = "cnn"
 DESCRIPTION = ("CNN conv32-pool-conv64-pool-fc128-fc10 on 1×28×28, cross-entropy, "
@@ -62,17 +62,6 @@ def _torch_model(seed: int) -> Any:
     return torch.nn.Sequential(*_layers(torch.nn))
 
 
-def _make_step(model: Any, loss_fn: Any, opt: Any, x: Any, y: Any) -> Any:
-    def step() -> Any:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
-
-
 def build_torch(seed: int = 0) -> Any:
     """One PyTorch training step on a fixed batch (call torch.set_num_threads(2) first)."""
     import torch
@@ -80,19 +69,19 @@ def build_torch(seed: int = 0) -> Any:
     model = _torch_model(seed)
     x, y = (torch.from_numpy(a) for a in _data(seed))
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    return _make_step(model, torch.nn.CrossEntropyLoss(), opt, x, y)
+    return training_step(model, torch.nn.CrossEntropyLoss(), opt, x, y)
 
 
 def build_backprop(seed: int = 0) -> Any:
     """One backprop training step on the same batch, from the same initial weights."""
     import backprop as bp
-    from backprop import nn
+    from backprop import nn, optim
 
     model = nn.Sequential(*_layers(nn))
     copy_torch_weights(model, _torch_model(seed))
     x, y = (bp.tensor(a) for a in _data(seed))
-    opt = sgd(model.parameters(), lr=LR, momentum=MOMENTUM)
-    return _make_step(model, nn.CrossEntropyLoss(), opt, x, y)
+    opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    return training_step(model, nn.CrossEntropyLoss(), opt, x, y)
 
 
 # --- peak memory ------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Shared pieces of the benchmarks: timing, machine description, a fallback optimizer.
+"""Shared pieces of the benchmarks: timing, machine description, the training step.
 
 A workload module (``mlp.py``, ``tiny_222.py``, ``cnn.py``, ``lstm.py``) exposes:
 
@@ -137,41 +137,15 @@ def copy_torch_weights(bp_model: Any, torch_model: Any) -> None:
             target[...] = tensor.detach().numpy().astype(target.dtype)
 
 
-def sgd(params: Any, lr: float, momentum: float = 0.0) -> Any:
-    """``backprop.optim.SGD`` (the fallback below only where backprop.optim is missing)."""
-    try:
-        from backprop import optim
+def training_step(model: Any, loss_fn: Callable[[Any, Any], Any], opt: Any, x: Any,
+                  y: Any) -> Step:
+    """``step()``: one training step on (x, y), the same code for either framework."""
 
-        return optim.SGD(params, lr=lr, momentum=momentum)
-    except (ImportError, AttributeError):
-        return FallbackSGD(params, lr=lr, momentum=momentum)
+    def step() -> Any:
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
 
-
-class FallbackSGD:
-    """PyTorch's SGD with momentum on raw arrays: b ← μb + g, p ← p − lr·b."""
-
-    fallback = True
-
-    def __init__(self, params: Any, lr: float, momentum: float = 0.0) -> None:
-        self.params = list(params)
-        self.lr, self.momentum = lr, momentum
-        self.buffers: list[Any] = [None] * len(self.params)
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    def step(self) -> None:
-        for i, p in enumerate(self.params):
-            if p.grad is None:
-                continue
-            g = p.grad.data
-            if self.momentum:
-                buf = self.buffers[i]
-                if buf is None:
-                    buf = self.buffers[i] = g.copy()
-                else:
-                    buf *= self.momentum
-                    buf += g
-                g = buf
-            p.data -= self.lr * g
+    return step

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import copy_torch_weights, training_step  # noqa: E402
 
 NAME = "lstm"
 DESCRIPTION = ("Embedding(65,64)-LSTM(64,256,batch_first)-Linear(256,65), seq 64, batch 32, "
@@ -61,20 +62,12 @@ def build_torch(seed: int = 0) -> Any:
     model = _torch_model(seed)
     x, y = (torch.from_numpy(a) for a in _data(seed))
     opt = torch.optim.Adam(model.parameters(), lr=LR)
-
-    def step() -> Any:
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x).reshape(-1, VOCAB), y.reshape(-1))
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    loss_fn = torch.nn.functional.cross_entropy
+    return training_step(model, lambda out, y: loss_fn(out.reshape(-1, VOCAB), y), opt, x,
+                         y.reshape(-1))
 
 
 def build_backprop(seed: int = 0) -> Any:
-    from common import copy_torch_weights
-
     import backprop as bp
     import backprop.nn.functional as F
     from backprop import nn, optim
@@ -93,17 +86,9 @@ def build_backprop(seed: int = 0) -> Any:
     model = CharLSTM()
     copy_torch_weights(model, _torch_model(seed))
     x, y = (bp.from_numpy(a) for a in _data(seed))
-    y_flat = y.reshape(-1)
     opt = optim.Adam(model.parameters(), lr=LR)
-
-    def step() -> Any:
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x).reshape(-1, VOCAB), y_flat)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return training_step(model, lambda out, y: F.cross_entropy(out.reshape(-1, VOCAB), y), opt,
+                         x, y.reshape(-1))
 
 
 def run(rounds: int = 5, seconds: float = 1.5) -> dict[str, Any]:

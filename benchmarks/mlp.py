@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from common import copy_torch_weights, sgd
+from common import copy_torch_weights, training_step
 
 NAME = "mlp"
 DESCRIPTION = "MLP 784-512-512-10 ReLU, cross-entropy, SGD momentum 0.9, batch 128, float32"
@@ -45,22 +45,13 @@ def build_torch(seed: int = 0) -> Any:
 
     model = _torch_model(seed)
     x, y = (torch.from_numpy(a) for a in _data(seed))
-    loss_fn = torch.nn.CrossEntropyLoss()
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-
-    def step() -> Any:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return training_step(model, torch.nn.CrossEntropyLoss(), opt, x, y)
 
 
 def build_backprop(seed: int = 0) -> Any:
     import backprop as bp
-    from backprop import nn
+    from backprop import nn, optim
 
     model = nn.Sequential(
         nn.Linear(SIZES[0], SIZES[1]), nn.ReLU(),
@@ -69,14 +60,5 @@ def build_backprop(seed: int = 0) -> Any:
     )
     copy_torch_weights(model, _torch_model(seed))
     x, y = (bp.from_numpy(a) for a in _data(seed))
-    loss_fn = nn.CrossEntropyLoss()
-    opt = sgd(model.parameters(), lr=LR, momentum=MOMENTUM)
-
-    def step() -> Any:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    return training_step(model, nn.CrossEntropyLoss(), opt, x, y)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from common import sgd
+from common import training_step
 
 NAME = "tiny_222"
 DESCRIPTION = "2-2-2 sigmoid net, 1 sample/step, loss ½Σ(t−o)², SGD lr 0.5 (per-op overhead)"
@@ -27,6 +27,10 @@ W1 = np.array([[0.15, 0.20], [0.25, 0.30]], dtype=np.float32)  # (out, in) as nn
 B1 = np.array([0.35, 0.35], dtype=np.float32)
 W2 = np.array([[0.40, 0.45], [0.50, 0.55]], dtype=np.float32)
 B2 = np.array([0.60, 0.60], dtype=np.float32)
+
+
+def _half_squared_error(out: Any, t: Any) -> Any:
+    return 0.5 * ((t - out) ** 2).sum()
 
 
 def _set(layer: Any, weight: Any, bias: Any) -> None:
@@ -46,34 +50,16 @@ def build_torch(seed: int = 0) -> Any:
             layer.bias.copy_(torch.from_numpy(b))
     x, t = torch.from_numpy(X), torch.from_numpy(T)
     opt = torch.optim.SGD(model.parameters(), lr=LR)
-
-    def step() -> Any:
-        opt.zero_grad()
-        out = model(x)
-        loss = 0.5 * ((t - out) ** 2).sum()
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return training_step(model, _half_squared_error, opt, x, t)
 
 
 def build_backprop(seed: int = 0) -> Any:
     import backprop as bp
-    from backprop import nn
+    from backprop import nn, optim
 
     model = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 2), nn.Sigmoid())
     _set(model[0], W1, B1)
     _set(model[2], W2, B2)
     x, t = bp.from_numpy(X.copy()), bp.from_numpy(T.copy())
-    opt = sgd(model.parameters(), lr=LR)
-
-    def step() -> Any:
-        opt.zero_grad()
-        out = model(x)
-        loss = 0.5 * ((t - out) ** 2).sum()
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    opt = optim.SGD(model.parameters(), lr=LR)
+    return training_step(model, _half_squared_error, opt, x, t)
