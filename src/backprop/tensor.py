@@ -54,6 +54,63 @@ def _operand(value: Any) -> Any:
     return Tensor(value)
 
 
+def _pair(a: Tensor, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
+    """The operands of ``a ∘ b``, converted to the dtype PyTorch's type promotion gives.
+
+    The fast path (same dtypes, or a floating tensor and a Python number) returns them
+    as they are; anything else goes through :func:`_promote`."""
+    kind = type(b)
+    if kind is Tensor:
+        dtype = a.data.dtype
+        if dtype is b.data.dtype and (not true_divide or dtype.kind == "f"):
+            return a, b
+    elif kind is float or kind is int:
+        if a.data.dtype.kind == "f":
+            return a, b
+    else:
+        b = _operand(b)
+    return _promote(a, b, true_divide)
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _promote_types(first: Any, second: Any) -> Any:
+    """PyTorch's ``promote_types``: the higher category (bool < integer < floating) wins
+    as it is (float32 with int64 is float32); within one category, NumPy's rule."""
+    a, b = _CATEGORY[first.kind], _CATEGORY[second.kind]
+    if a != b:
+        return first if a > b else second
+    return xp.promote_types(first, second)
+
+
+def _promote(a: Any, b: Any, true_divide: bool) -> tuple[Any, Any]:
+    """Both operands in their result's dtype, by PyTorch's rule: dimensioned tensors
+    decide, unless a 0-d tensor is of a higher category, unless a Python number is (an
+    int tensor times 2.5 gives the default float dtype); true division of integers gives
+    the default float dtype. Tensors are cast (with gradient), Python numbers stay."""
+    target = None
+    for dimensioned in (True, False):
+        group = None
+        for x in (a, b):
+            if isinstance(x, Tensor) and builtins.bool(x.data.ndim) == dimensioned:
+                group = x.data.dtype if group is None else _promote_types(group, x.data.dtype)
+        if group is not None and (target is None or
+                                  _CATEGORY[group.kind] > _CATEGORY[target.kind]):
+            target = group
+    for x in (a, b):
+        if not isinstance(x, Tensor):
+            kind = ("b" if isinstance(x, builtins.bool) else "i" if isinstance(x, builtins.int)
+                    else "f" if isinstance(x, builtins.float) else "c")
+            if _CATEGORY[kind] > _CATEGORY[target.kind]:
+                target = xp.dtype({"i": xp.int64, "f": dtypes.default_dtype(),
+                                   "c": xp.complex64}[kind])
+    if true_divide and target.kind in "biu":
+        target = dtypes.default_dtype()
+    return tuple(x.type(target) if isinstance(x, Tensor) and x.data.dtype != target else x
+                 for x in (a, b))  # type: ignore[return-value]
+
+
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it."""
 
@@ -311,40 +368,44 @@ class Tensor:
 
     # --- arithmetic -------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return ew.Add.apply(self, _operand(other))
+        return ew.Add.apply(*_pair(self, other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return ew.Add.apply(_operand(other), self)
+        x, y = _pair(self, other)
+        return ew.Add.apply(y, x)
 
     def __sub__(self, other: Any) -> Tensor:
-        return ew.Sub.apply(self, _operand(other))
+        return ew.Sub.apply(*_pair(self, other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return ew.Sub.apply(_operand(other), self)
+        x, y = _pair(self, other)
+        return ew.Sub.apply(y, x)
 
     def __mul__(self, other: Any) -> Tensor:
-        return ew.Mul.apply(self, _operand(other))
+        return ew.Mul.apply(*_pair(self, other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ew.Mul.apply(_operand(other), self)
+        x, y = _pair(self, other)
+        return ew.Mul.apply(y, x)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ew.Div.apply(self, _operand(other))
+        return ew.Div.apply(*_pair(self, other, True))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ew.Div.apply(_operand(other), self)
+        x, y = _pair(self, other, True)
+        return ew.Div.apply(y, x)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        exponent = _operand(exponent)
+        x, exponent = _pair(self, exponent)
         if isinstance(exponent, Tensor):
-            return ew.Pow.apply(self, exponent)
-        return ew.PowScalar.apply(self, exponent)
+            return ew.Pow.apply(x, exponent)
+        return ew.PowScalar.apply(x, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
-        base = _operand(base)
+        x, base = _pair(self, base)
         if not isinstance(base, Tensor):
-            base = Tensor._make(xp.asarray(base, dtype=self.data.dtype))
-        return ew.Pow.apply(base, self)
+            base = Tensor._make(xp.asarray(base, dtype=x.data.dtype))
+        return ew.Pow.apply(base, x)
 
     def __matmul__(self, other: Any) -> Tensor:
         return mm.MatMul.apply(self, _operand(other))

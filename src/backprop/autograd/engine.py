@@ -90,16 +90,31 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False) -> Non
             if parent is None or input_grad is None:
                 continue
             if input_grad.shape != parent.data.shape:
-                raise RuntimeError(
-                    f"{node.name} returned a gradient of shape {input_grad.shape} for an "
-                    f"input of shape {parent.data.shape}"
-                )
+                input_grad = _sum_to_shape(node, input_grad, parent.data.shape)
             upstream = parent._ctx
             if upstream is None:
                 accumulate_into_leaf(parent, input_grad)
             else:
                 _add_pending(pending, upstream, parent._output_index, input_grad)
         _release_consumers(parents, consumers, ready)
+
+
+def _sum_to_shape(node: Any, grad: Any, shape: tuple[int, ...]) -> Any:
+    """A gradient of a broadcast shape summed back to its input's ``shape`` (as PyTorch's
+    engine does for a custom Function's backward); any other shape is an error."""
+    try:
+        compatible = xp.broadcast_shapes(shape, grad.shape) == grad.shape
+    except ValueError:
+        compatible = False
+    if not compatible:
+        raise RuntimeError(
+            f"{node.name} returned a gradient of shape {grad.shape} for an "
+            f"input of shape {shape}"
+        )
+    extra = grad.ndim - len(shape)
+    stretched = tuple(extra + i for i, n in enumerate(shape)
+                      if n == 1 and grad.shape[extra + i] != 1)
+    return grad.sum(axis=tuple(range(extra)) + stretched, keepdims=True).reshape(shape)
 
 
 def _release_consumers(parents: Any, consumers: dict[Any, int], ready: list[Any]) -> None:
@@ -202,7 +217,7 @@ def accumulate_into_leaf(leaf: Any, grad: Any) -> None:
     existing = leaf.grad
     if existing is None:
         if not grad.flags.writeable or grad.dtype != leaf.data.dtype:
-            grad = grad.astype(leaf.data.dtype)  # own, writable and of the leaf's dtype
+            grad = xp.array(grad, dtype=leaf.data.dtype)  # own, writable, the leaf's dtype
         leaf.grad = Tensor._make(grad)
     elif existing.data.flags.writeable:
         existing.data += grad

@@ -19,12 +19,14 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from ..backends import xp
 from . import anomaly as _anomaly
 from .anomaly import anomaly_state
 from .grad_mode import grad_state, no_grad
 
 # Set by backprop.tensor at import time (avoids an import cycle).
 Tensor: Any = None
+_ndarray = xp.ndarray
 
 
 class Function:
@@ -191,8 +193,10 @@ class Op(Function):
         out = ctx.forward(*arrays, **params)
         if anomaly_state.enabled:
             _anomaly.on_forward(ctx, arrays, out)
-        if type(out) is tuple:
-            return cls._link_outputs(ctx, args, out, requires and grad_state.enabled)
+        if type(out) is not _ndarray:
+            if type(out) is tuple:
+                return cls._link_outputs(ctx, args, out, requires and grad_state.enabled)
+            out = xp.asarray(out)  # a ufunc on 0-d arrays returns a NumPy scalar: keep arrays
         result = Tensor.__new__(Tensor)
         result.data = out
         result.grad = None
