@@ -304,6 +304,32 @@ def test_operators_promote_dtypes_as_pytorch(name, op):
     assert x.grad.dtype == bp.float32 and y.grad.dtype == bp.float64
 
 
+def test_where_cat_stack_promote_dtypes_as_pytorch():
+    condition = np.array([True, False])
+    names = ["f32", "f64", "i64", "i32", "bool", "2.5", "2"]
+    for left in names:
+        for right in names:
+            if left in ("2.5", "2") and right in ("2.5", "2"):
+                continue
+            theirs = torch.where(torch.tensor(condition), OPERANDS[left](torch),
+                                 OPERANDS[right](torch))
+            ours = bp.where(bp.tensor(condition), OPERANDS[left](bp), OPERANDS[right](bp))
+            label = f"where(c, {left}, {right})"
+            assert np.dtype(ours.dtype) == np.dtype(str(theirs.dtype).removeprefix("torch.")), \
+                label
+            np.testing.assert_allclose(ours.numpy().astype(np.float64), theirs.double().numpy(),
+                                       err_msg=label)
+            if left in ("2.5", "2") or right in ("2.5", "2"):
+                continue
+            for name in ("cat", "stack"):
+                theirs = getattr(torch, name)([OPERANDS[left](torch), OPERANDS[right](torch)])
+                ours = getattr(bp, name)([OPERANDS[left](bp), OPERANDS[right](bp)])
+                assert np.dtype(ours.dtype) == np.dtype(
+                    str(theirs.dtype).removeprefix("torch.")), f"{name}({left}, {right})"
+                np.testing.assert_allclose(ours.numpy().astype(np.float64),
+                                           theirs.double().numpy())
+
+
 @pytest.mark.parametrize("shapes", [((3,), (3,)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
                                     ((3,), (3, 2)), ((2, 3), (3,)), ((2, 1, 2, 3), (4, 3, 2))],
                          ids=str)

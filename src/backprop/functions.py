@@ -6,18 +6,27 @@ from typing import Any
 
 from .ops import elementwise as ew
 from .ops import movement as mv
-from .tensor import Tensor, _as_array, _operand
+from .tensor import Tensor, _as_array, _operand, _pair, _promote_types
 
 
 def _tensor(value: Any) -> Any:
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
+def _same_dtype(tensors: list[Tensor]) -> list[Tensor]:
+    """``tensors`` in one dtype, PyTorch's promotion of theirs (float32 with int64: float32)."""
+    target = tensors[0].data.dtype
+    for t in tensors[1:]:
+        if t.data.dtype is not target:
+            target = _promote_types(target, t.data.dtype)
+    return [t if t.data.dtype == target else t.type(target) for t in tensors]
+
+
 def cat(tensors: Any, dim: int = 0) -> Tensor:
     """Join ``tensors`` along an existing ``dim``."""
     if not tensors:
         raise RuntimeError("cat: expected a non-empty list of tensors")
-    return mv.Cat.apply(*[_tensor(t) for t in tensors], dim=dim)
+    return mv.Cat.apply(*_same_dtype([_tensor(t) for t in tensors]), dim=dim)
 
 
 concat = concatenate = cat
@@ -27,7 +36,7 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
     """Stack same-shaped ``tensors`` along a new ``dim``."""
     if not tensors:
         raise RuntimeError("stack: expected a non-empty list of tensors")
-    return mv.Stack.apply(*[_tensor(t) for t in tensors], dim=dim)
+    return mv.Stack.apply(*_same_dtype([_tensor(t) for t in tensors]), dim=dim)
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -36,6 +45,10 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     input, other = _operand(input), _operand(other)  # noqa: A001
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = Tensor(input)  # two Python numbers: the default dtype, as PyTorch  # noqa: A001
+    if isinstance(input, Tensor):  # the two branches promoted as by an operator
+        input, other = _pair(input, other)  # noqa: A001
+    else:
+        other, input = _pair(other, input)  # noqa: A001
     return ew.Where.apply(condition, input, other)
 
 
