@@ -131,12 +131,16 @@ def first_maxima(padded: Any, out: Any, slices: list[Any]) -> Any:
     Ties go to the first offset in row-major order; a window whose maximum is NaN goes to
     its last NaN (PyTorch's rule: ``val > max || isnan(val)`` replaces).
     """
-    nan_windows = xp.isnan(out) if out.dtype.kind == "f" else None
-    if nan_windows is not None and not nan_windows.any():
-        nan_windows = None
+    nan_windows = None
+    if out.dtype.kind == "f" and xp.isnan(out.sum()):  # one cheap pass when there is no NaN
+        nan_windows = xp.isnan(out)
     taken = None
     masks: list[Any] = [None] * len(slices)
+    last = len(slices) - 1
     for k, window in enumerate(slices):
+        if k == last and k > 0 and nan_windows is None:
+            masks[k] = ~taken  # every window holds its maximum somewhere
+            break
         hit = padded[window] == out
         if taken is None:
             taken = xp.copy(hit)  # order 'K': the same memory order as hit
