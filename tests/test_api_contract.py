@@ -764,6 +764,27 @@ def test_register_buffer_and_state_dict_round_trip():
         other.load_state_dict({**state, "head.weight": np.zeros((3, 3))})
 
 
+def test_shared_modules_and_tied_weights_keep_pytorchs_keys():
+    shared, their_shared = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    ours, theirs = nn.Sequential(shared, shared), torch.nn.Sequential(their_shared, their_shared)
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # each name of a reused module
+    assert len(list(ours.parameters())) == len(list(theirs.parameters())) == 2  # counted once
+    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = rng().normal(size=(3, 2)).astype(np.float32)
+    same(ours(bp.tensor(x)), theirs(torch.tensor(x)), rtol=1e-6, atol=1e-6)
+
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb, self.out = nn.Embedding(5, 3), nn.Linear(3, 5, bias=False)
+            self.out.weight = self.emb.weight
+
+    tied = Tied()
+    assert [n for n, _ in tied.named_parameters()] == ["emb.weight"]
+    assert list(tied.state_dict()) == ["emb.weight", "out.weight"]
+
+
 def test_containers_identity_flatten_parameter():
     p = nn.Parameter(bp.ones(2, 2))
     assert isinstance(p, bp.Tensor) and p.requires_grad and p.is_leaf

@@ -145,15 +145,18 @@ class Module:
         return _RemovableHandle(self._forward_pre_hooks, hook)
 
     # --- traversal --------------------------------------------------------------------
-    def named_modules(self, memo: set[int] | None = None, prefix: str = "") -> Iterator[Any]:
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[Any]:
         memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, module in self._modules.items():
             if module is not None:
-                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                                remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -247,7 +250,9 @@ class Module:
     def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Any]:
         """Every parameter and persistent buffer by dotted name (PyTorch's keys)."""
         state: OrderedDict[str, Any] = OrderedDict()
-        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
+        # a module used twice is saved under each of its names, as in PyTorch
+        for module_prefix, module in self.named_modules(prefix=prefix.rstrip("."),
+                                                        remove_duplicate=False):
             for name, param in module._parameters.items():
                 if param is not None:
                     key = f"{module_prefix}.{name}" if module_prefix else name
