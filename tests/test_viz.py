@@ -184,10 +184,3 @@ def test_render_calls_dot_with_the_format(tmp_path, monkeypatch):
     bp.viz.render(y, tmp_path / "g.png")
     assert open(str(fake) + ".args").read().split()[0] == "-Tpng"
     assert os.path.exists(tmp_path / "g.png")
-
-
-def test_docstring_examples_run():
-    import doctest
-
-    result = doctest.testmod(bp.viz, extraglobs={"bp": bp}, raise_on_error=True)
-    assert result.attempted > 0

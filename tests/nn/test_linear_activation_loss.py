@@ -206,19 +206,6 @@ def test_identity_and_flatten():
     assert nn.Flatten(0, 1)(x).shape == (6, 4)
 
 
-@pytest.mark.parametrize("module_name", ["backprop.nn.modules.linear",
-                                         "backprop.nn.modules.activation",
-                                         "backprop.nn.modules.loss",
-                                         "backprop.nn.modules.container",
-                                         "backprop.nn.functional"])
-def test_docstring_examples_run(module_name):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module_name), verbose=False)
-    assert result.failed == 0
-
-
 def test_softmax_without_dim_warns_and_picks_torchs_dim():
     x = bp.randn(2, 3, 4)
     with pytest.warns(UserWarning, match="Implicit dimension"):

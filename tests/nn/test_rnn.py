@@ -2,7 +2,6 @@
 central differences, and the unfused composition of primitive ops; both the NumPy and the
 compiled (numba) point-wise paths."""
 
-import doctest
 import math
 
 import numpy as np
@@ -12,7 +11,6 @@ import torch
 import backprop as bp
 import backprop.nn.functional as F
 from backprop import nn
-from backprop.nn.modules import rnn as rnn_modules
 from backprop.ops import rnn as rnn_ops
 
 RTOL, ATOL = 1e-10, 1e-12
@@ -491,11 +489,6 @@ def test_op_level_shape_errors():
     with pytest.raises(RuntimeError, match=r"GRU: h_0 has shape \(3, 2\), expected "
                                            r"\(batch, hidden_size\) = \(2, 2\)"):
         rnn_ops.GRULayer.apply(x, bp.randn(3, 2), bp.randn(6, 3), bp.randn(6, 2))
-
-
-def test_docstring_examples_run():
-    result = doctest.testmod(rnn_modules)
-    assert result.attempted > 0 and result.failed == 0
 
 
 # --- reused buffers ---------------------------------------------------------------------------

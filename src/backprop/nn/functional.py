@@ -25,7 +25,15 @@ def _data(x: Any) -> Any:
 
 # --- dense ----------------------------------------------------------------------------
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
-    """y = x Wᵀ + b; x (*, in), W (out, in), b (out,)."""
+    """y = x Wᵀ + b; x (*, in), W (out, in), b (out,).
+
+    Example::
+
+        >>> import backprop as bp
+        >>> import backprop.nn.functional as F
+        >>> F.linear(bp.ones(2, 3), bp.ones(4, 3), bp.full((4,), 0.5)).tolist()[0]
+        [3.5, 3.5, 3.5, 3.5]
+    """
     if bias is None:
         return mm.Linear.apply(input, weight)
     return mm.Linear.apply(input, weight, bias)
@@ -112,7 +120,18 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
 
 def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,  # noqa: A002
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
-    """−log softmax(x)[y] for logits x and class indices (or class probabilities) y."""
+    """−log softmax(x)[y] for logits x and class indices (or class probabilities) y.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> import backprop.nn.functional as F
+        >>> logits = bp.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]], requires_grad=True)
+        >>> loss = F.cross_entropy(logits, bp.tensor([0, 2]), reduction="sum")
+        >>> loss.backward()
+        >>> [round(g, 4) for g in logits.grad[0].tolist()]  # softmax(x₀) − onehot(0)
+        [-0.2144, 0.1753, 0.0391]
+    """
     ls.check_reduction(reduction, "cross_entropy")
     ls.check_label_smoothing(label_smoothing, "cross_entropy")
     target = _t(target)

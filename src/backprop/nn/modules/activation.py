@@ -9,21 +9,48 @@ from ..module import Module
 
 
 class Sigmoid(Module):
-    """σ(x) = 1 / (1 + e⁻ˣ)."""
+    """σ(x) = 1 / (1 + e⁻ˣ), element-wise.
+
+    Shape: any; the output has the input's shape.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> [round(v, 4) for v in bp.nn.Sigmoid()(bp.tensor([-1.0, 0.0, 2.0])).tolist()]
+        [0.2689, 0.5, 0.8808]
+    """
 
     def forward(self, input: Any) -> Any:  # noqa: A002
         return F.sigmoid(input)
 
 
 class Tanh(Module):
-    """tanh x."""
+    """tanh x = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ), element-wise.
+
+    Shape: any; the output has the input's shape.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> [round(v, 4) for v in bp.nn.Tanh()(bp.tensor([-1.0, 0.0, 2.0])).tolist()]
+        [-0.7616, 0.0, 0.964]
+    """
 
     def forward(self, input: Any) -> Any:  # noqa: A002
         return F.tanh(input)
 
 
 class ReLU(Module):
-    """max(x, 0)."""
+    """ReLU(x) = max(x, 0), element-wise (``inplace`` is accepted; the output is new).
+
+    Shape: any; the output has the input's shape.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> [round(v, 4) for v in bp.nn.ReLU()(bp.tensor([-1.0, 0.0, 2.0])).tolist()]
+        [0.0, 0.0, 2.0]
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -34,7 +61,16 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """x if x > 0 else negative_slope·x."""
+    """LeakyReLU(x) = x if x > 0 else a·x, a = ``negative_slope`` (default 0.01).
+
+    Shape: any; the output has the input's shape.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> [round(v, 4) for v in bp.nn.LeakyReLU(0.1)(bp.tensor([-1.0, 0.0, 2.0])).tolist()]
+        [-0.1, 0.0, 2.0]
+    """
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
@@ -48,7 +84,16 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
-    """x if x > 0 else α(eˣ − 1)."""
+    """ELU(x) = x if x > 0 else α(eˣ − 1), α = ``alpha`` (default 1).
+
+    Shape: any; the output has the input's shape.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> [round(v, 4) for v in bp.nn.ELU()(bp.tensor([-1.0, 0.0, 2.0])).tolist()]
+        [-0.6321, 0.0, 2.0]
+    """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -62,7 +107,17 @@ class ELU(Module):
 
 
 class GELU(Module):
-    """x·Φ(x); ``approximate='tanh'`` for the tanh approximation."""
+    """GELU(x) = x·Φ(x), Φ the standard normal CDF; ``approximate='tanh'`` uses
+    0.5x(1 + tanh(√(2/π)(x + 0.044715x³))).
+
+    Shape: any; the output has the input's shape.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> [round(v, 4) for v in bp.nn.GELU()(bp.tensor([-1.0, 0.0, 2.0])).tolist()]
+        [-0.1587, 0.0, 1.9545]
+    """
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
@@ -75,7 +130,16 @@ class GELU(Module):
 
 
 class Softmax(Module):
-    """softmax along ``dim``."""
+    """softmax(x)ᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} along ``dim`` (None: PyTorch's implicit choice, warned).
+
+    Shape: any; the output has the input's shape and sums to 1 along ``dim``.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> [round(v, 4) for v in bp.nn.Softmax(dim=1)(bp.tensor([[1.0, 2.0, 3.0]]))[0].tolist()]
+        [0.09, 0.2447, 0.6652]
+    """
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
@@ -89,7 +153,15 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """log softmax along ``dim``."""
+    """log softmax(x)ᵢ = xᵢ − log Σⱼ e^{xⱼ} along ``dim``, computed stably.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> x = bp.tensor([[1.0, 2.0, 3.0]])
+        >>> [round(v, 4) for v in bp.nn.LogSoftmax(dim=1)(x)[0].tolist()]
+        [-2.4076, -1.4076, -0.4076]
+    """
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()

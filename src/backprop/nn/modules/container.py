@@ -14,6 +14,14 @@ class Sequential(Module):
 
     Children are named ``"0"``, ``"1"``, ... (or by an ``OrderedDict``), so state-dict
     keys match PyTorch's (``"0.weight"``).
+
+    Example::
+
+        >>> import backprop as bp
+        >>> from backprop import nn
+        >>> model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+        >>> model(bp.ones(5, 3)).shape, list(model.state_dict())[:2], len(model)
+        ((5, 2), ['0.weight', '0.bias'], 3)
     """
 
     def __init__(self, *modules: Any) -> None:
@@ -48,7 +56,15 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
-    """A list of modules whose parameters are registered (keys ``"0.weight"``, ...)."""
+    """A list of modules whose parameters are registered (keys ``"0.weight"``, ...).
+
+    Example::
+
+        >>> from backprop import nn
+        >>> layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+        >>> len(layers), len(list(layers.parameters()))
+        (3, 6)
+    """
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
@@ -82,7 +98,15 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """A dict of modules whose parameters are registered under their keys."""
+    """A dict of modules whose parameters are registered under their keys.
+
+    Example::
+
+        >>> from backprop import nn
+        >>> heads = nn.ModuleDict({"digit": nn.Linear(8, 10), "parity": nn.Linear(8, 2)})
+        >>> sorted(heads.state_dict())
+        ['digit.bias', 'digit.weight', 'parity.bias', 'parity.weight']
+    """
 
     def __init__(self, modules: dict[str, Module] | None = None) -> None:
         super().__init__()

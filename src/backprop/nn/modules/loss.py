@@ -22,21 +22,61 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
-    """Mean squared error: (x − y)², averaged (or summed) over elements."""
+    """Mean squared error: ℓ = (x − y)² per element, then reduced.
+
+    Args:
+        reduction: 'mean' (default), 'sum' or 'none' (one loss per element).
+
+    Shape: input and target of the same shape; a scalar unless reduction='none'.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> x, y = bp.tensor([-1.0, 0.0, 2.0]), bp.tensor([0.0, 1.0, 4.0])
+        >>> bp.nn.MSELoss()(x, y).item(), bp.nn.MSELoss(reduction="sum")(x, y).item()
+        (2.0, 6.0)
+    """
 
     def forward(self, input: Any, target: Any) -> Any:  # noqa: A002
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
-    """Mean absolute error: |x − y|."""
+    """Mean absolute error: ℓ = |x − y| per element, then reduced.
+
+    Args:
+        reduction: 'mean' (default), 'sum' or 'none' (one loss per element).
+
+    Example::
+
+        >>> import backprop as bp
+        >>> bp.nn.L1Loss()(bp.tensor([-1.0, 0.0, 2.0]), bp.tensor([0.0, 1.0, 4.0])).item()
+        1.3333333730697632
+    """
 
     def forward(self, input: Any, target: Any) -> Any:  # noqa: A002
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class NLLLoss(_Loss):
-    """Negative log-likelihood of class indices, from log-probabilities."""
+    """Negative log-likelihood: ℓₙ = −w_{yₙ}·x[n, yₙ] for log-probabilities x.
+
+    'mean' divides Σₙ ℓₙ by Σₙ w_{yₙ} over the targets that are not ignored.
+
+    Args:
+        weight: a weight per class (C,), or None for ones.
+        ignore_index: targets with this value contribute nothing (default −100).
+        reduction: 'mean' (default), 'sum' or 'none' (one loss per element).
+
+    Shape: input (N, C) or (N, C, d1, …); target (N) or (N, d1, …) of class indices.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> logits = bp.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+        >>> round(bp.nn.NLLLoss()(logits.log_softmax(dim=1), bp.tensor([0, 2])).item(), 4)
+        0.1755
+    """
 
     def __init__(self, weight: Any = None, ignore_index: int = -100,
                  reduction: str = "mean") -> None:
@@ -49,7 +89,22 @@ class NLLLoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """Cross-entropy from logits: log-softmax and NLL in one op."""
+    """Cross-entropy from logits: ℓₙ = −w_{yₙ} log softmax(xₙ)[yₙ], log-softmax and NLL in
+    one op (∂ℓₙ/∂xₙ = softmax(xₙ) − onehot(yₙ), before weights).
+
+    Args:
+        weight, ignore_index, reduction: as in :class:`NLLLoss`.
+        label_smoothing: ε in [0, 1]: the target becomes (1 − ε)·onehot + ε/C.
+
+    Targets are class indices, or class probabilities of the input's shape.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> logits = bp.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+        >>> round(bp.nn.CrossEntropyLoss()(logits, bp.tensor([0, 2])).item(), 4)
+        0.1755
+    """
 
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:
@@ -65,7 +120,19 @@ class CrossEntropyLoss(_Loss):
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy of probabilities."""
+    """Binary cross-entropy of probabilities: ℓ = −w[y log x + (1 − y) log(1 − x)],
+    each log clamped at −100 as in PyTorch.
+
+    Args:
+        weight: a weight broadcast over the elements, or None.
+        reduction: 'mean' (default), 'sum' or 'none' (one loss per element).
+
+    Example::
+
+        >>> import backprop as bp
+        >>> round(bp.nn.BCELoss()(bp.tensor([0.9, 0.2]), bp.tensor([1.0, 0.0])).item(), 4)
+        0.1643
+    """
 
     def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -76,7 +143,21 @@ class BCELoss(_Loss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy of σ(logits), computed stably."""
+    """Binary cross-entropy of σ(x) from logits x, computed stably:
+    ℓ = w[(1 − y)x + (1 + (p − 1)y)·log(1 + e⁻ˣ)].
+
+    Args:
+        weight: a weight broadcast over the elements, or None.
+        reduction: 'mean' (default), 'sum' or 'none' (one loss per element).
+        pos_weight: p, a weight of the positive targets per class, or None.
+
+    Example::
+
+        >>> import backprop as bp
+        >>> x, y = bp.tensor([2.0, -1.0]), bp.tensor([1.0, 0.0])
+        >>> round(bp.nn.BCEWithLogitsLoss()(x, y).item(), 4)
+        0.2201
+    """
 
     def __init__(self, weight: Any = None, reduction: str = "mean",
                  pos_weight: Any = None) -> None:
