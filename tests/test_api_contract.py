@@ -1219,8 +1219,15 @@ def test_optimizers_step_as_pytorch_with_groups_and_state_dict(name, kwargs):
     same(ours_w, their_w, rtol=1e-10, atol=1e-12)
     same(ours_b, their_b, rtol=1e-10, atol=1e-12)
 
-    state = opt.state_dict()
+    state, their_state = opt.state_dict(), topt.state_dict()
     assert set(state) == {"state", "param_groups"}
+    assert {k: sorted(v) for k, v in state["state"].items()} == {
+        k: sorted(v) for k, v in their_state["state"].items()}  # momentum_buffer, exp_avg, ...
+    for group, their_group in zip(state["param_groups"], their_state["param_groups"]):
+        assert {k: v for k, v in group.items() if k != "params"} == {
+            k: tuple(v) if isinstance(v, tuple | list) else v for k, v in their_group.items()
+            if k not in ("params", "foreach", "fused", "differentiable", "capturable")
+        }  # every hyper-parameter, but torch's device and kernel switches
     assert [g["params"] for g in state["param_groups"]] == [
         g["params"] for g in topt.state_dict()["param_groups"]]
     fresh = getattr(optim, name)(groups(ours_w, ours_b), **kwargs)
