@@ -21,6 +21,7 @@ from . import anomaly
 from .anomaly import anomaly_state
 
 Tensor: Any = None  # set by backprop.tensor
+_new_tensor = object.__new__
 
 
 def _count_consumers(root: Any) -> dict[Any, int]:
@@ -28,16 +29,15 @@ def _count_consumers(root: Any) -> dict[Any, int]:
     consumers = {root: 0}
     stack = [root]
     while stack:
-        node = stack.pop()
-        for parent in node.parents:
-            if parent is None or parent._ctx is None:
-                continue
-            upstream = parent._ctx
-            if upstream in consumers:
-                consumers[upstream] += 1
-            else:
-                consumers[upstream] = 1
-                stack.append(upstream)
+        for parent in stack.pop().parents:
+            if parent is not None:
+                upstream = parent._ctx
+                if upstream is not None:
+                    if upstream in consumers:
+                        consumers[upstream] += 1
+                    else:
+                        consumers[upstream] = 1
+                        stack.append(upstream)
     return consumers
 
 
@@ -55,12 +55,14 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False) -> Non
         return
     consumers = _count_consumers(node)
     pending: dict[Any, Any] = {node: _as_output_grads(node, root._output_index, grad)}
+    pop_pending = pending.pop
     ready = [node]
     while ready:
         node = ready.pop()
-        grad_output = pending.pop(node, None)
+        parents = node.parents
+        grad_output = pop_pending(node, None)
         if grad_output is None:  # no gradient reached this node: only release its inputs
-            _release_consumers(node.parents, consumers, ready)
+            _release_consumers(parents, consumers, ready)
             continue
         if node.freed:
             raise RuntimeError(
@@ -70,9 +72,8 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False) -> Non
             )
         if node.n_outputs > 1:
             grad_output = _fill_missing(node, grad_output)
-        hooks = getattr(node, "output_hooks", None)
-        if hooks:
-            grad_output = _run_output_hooks(node, hooks, grad_output)
+        if node.output_hooks:
+            grad_output = _run_output_hooks(node, node.output_hooks, grad_output)
         if node._version_check is not None:  # forward saved tensors: still unmodified?
             node.check_saved_versions()
         if anomaly_state.enabled:  # NaN/Inf checks, and no forward checks inside backward
@@ -81,22 +82,35 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False) -> Non
             input_grads = node.vjp(grad_output)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
+        elif len(input_grads) > 1 and _shared(input_grads):
+            input_grads = _unshare(input_grads)
         if not retain_graph:
             node.release()
-        parents = node.parents
-        if len(input_grads) > 1:
-            input_grads = _unshare(input_grads)
+        # Hand each input its share of ∂L/∂y, and count this node off its inputs' consumers.
         for parent, input_grad in zip(parents, input_grads):
-            if parent is None or input_grad is None:
+            if parent is None:
                 continue
-            if input_grad.shape != parent.data.shape:
-                input_grad = _sum_to_shape(node, input_grad, parent.data.shape)
             upstream = parent._ctx
-            if upstream is None:
-                accumulate_into_leaf(parent, input_grad)
-            else:
-                _add_pending(pending, upstream, parent._output_index, input_grad)
-        _release_consumers(parents, consumers, ready)
+            if input_grad is not None:
+                if input_grad.shape != parent.data.shape:
+                    input_grad = _sum_to_shape(node, input_grad, parent.data.shape)
+                if upstream is None:
+                    accumulate_into_leaf(parent, input_grad)
+                    continue
+                if upstream.n_outputs == 1:
+                    previous = pending.get(upstream)
+                    pending[upstream] = (input_grad if previous is None
+                                         else previous + input_grad)
+                else:
+                    _add_pending(pending, upstream, parent._output_index, input_grad)
+            elif upstream is None:
+                continue
+            count = consumers[upstream] - 1
+            consumers[upstream] = count
+            if count == 0:
+                ready.append(upstream)
+        if len(input_grads) < len(parents):  # a backward that returned too few: still count
+            _release_consumers(parents[len(input_grads):], consumers, ready)
 
 
 def _sum_to_shape(node: Any, grad: Any, shape: tuple[int, ...]) -> Any:
@@ -135,7 +149,10 @@ def _initial_gradient(root: Any, gradient: Any) -> Any:
                 f"tensor has shape {tuple(root.data.shape)}; pass gradient= of that shape "
                 "(e.g. loss.sum().backward() or y.backward(bp.ones_like(y)))"
             )
-        return xp.ones_like(root.data)
+        data = root.data
+        if data.ndim == 0:  # ∂L/∂L = 1 (np.array is the cheapest way to make it)
+            return xp.array(1, dtype=data.dtype)
+        return xp.ones(data.shape, data.dtype)
     data = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
     if data.shape != root.data.shape:
         raise RuntimeError(
@@ -171,6 +188,18 @@ def _fill_missing(node: Any, grads: list[Any]) -> tuple[Any, ...]:
         xp.zeros(shape, dtype) if g is None else g
         for g, (shape, dtype) in zip(grads, node._output_meta)
     )
+
+
+def _shared(grads: tuple[Any, ...]) -> bool:
+    """Whether one array object appears twice among ``grads`` (x + x, or an op's shortcut)."""
+    n = len(grads)
+    if n == 2:
+        return grads[0] is grads[1] and grads[0] is not None
+    if n == 3:
+        a, b, c = grads
+        return (a is not None and (a is b or a is c)) or (b is not None and b is c)
+    arrays = [g for g in grads if g is not None]
+    return len({id(g) for g in arrays}) != len(arrays)
 
 
 def _unshare(grads: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -218,7 +247,12 @@ def accumulate_into_leaf(leaf: Any, grad: Any) -> None:
     if existing is None:
         if not grad.flags.writeable or grad.dtype != leaf.data.dtype:
             grad = xp.array(grad, dtype=leaf.data.dtype)  # own, writable, the leaf's dtype
-        leaf.grad = Tensor._make(grad)
+        new = _new_tensor(Tensor)  # Tensor._make(grad), inlined: this runs once per leaf
+        new.data = grad
+        new.grad = new._ctx = new._hooks = None
+        new._output_index = new._version = 0
+        new.requires_grad = False
+        leaf.grad = new
     elif existing.data.flags.writeable:
         existing.data += grad
     else:

@@ -26,7 +26,9 @@ from .grad_mode import grad_state, no_grad
 
 # Set by backprop.tensor at import time (avoids an import cycle).
 Tensor: Any = None
+_new_tensor = object.__new__  # makes a Tensor without running __init__ (ops fill its slots)
 _ndarray = xp.ndarray
+_function_type = type(lambda: None)
 
 
 class Function:
@@ -38,6 +40,7 @@ class Function:
     parents: tuple[Any, ...]  # the input Tensors (None for inputs that need no grad)
     n_outputs: int = 1
     freed = False
+    output_hooks: Any = None  # {output index: [hook]} once register_hook is called on an output
 
     # An op whose backward reads its input arrays (x·y, ln x, A@B) or its output array
     # (σ, tanh, eˣ) declares it: ``apply`` then records those tensors' versions and the
@@ -163,10 +166,11 @@ class Function:
 
     def release(self) -> None:
         """Free what forward saved (after backward, unless ``retain_graph``)."""
-        parents = self.parents
-        self.__dict__.clear()
-        self.parents = parents  # kept so that a second walk can name this node
-        self.freed = True
+        state = self.__dict__
+        parents = state["parents"]
+        state.clear()
+        state["parents"] = parents  # kept so that a second walk can name this node
+        state["freed"] = True
 
 
 class Op(Function):
@@ -178,18 +182,30 @@ class Op(Function):
     def vjp(self, grad_outputs: Any) -> Any:
         return self.backward(grad_outputs)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        backward = cls.__dict__.get("backward")
+        if type(backward) is _function_type and "vjp" not in cls.__dict__:
+            cls.vjp = backward  # the engine calls backward directly: one call less per node
+
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:
-        ctx = cls.__new__(cls)
+        # The hot path of every forward: one pass over the arguments, one Tensor made
+        # slot by slot (no __init__), version records only for ops that save inputs.
+        ctx = _new_tensor(cls)  # object.__new__: the node, without __init__
         arrays = []
+        parents = []
         requires = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
                 if a.requires_grad:
                     requires = True
+                    parents.append(a)
+                    continue
             else:
                 arrays.append(a)
+            parents.append(None)
         out = ctx.forward(*arrays, **params)
         if anomaly_state.enabled:
             _anomaly.on_forward(ctx, arrays, out)
@@ -197,15 +213,14 @@ class Op(Function):
             if type(out) is tuple:
                 return cls._link_outputs(ctx, args, out, requires and grad_state.enabled)
             out = xp.asarray(out)  # a ufunc on 0-d arrays returns a NumPy scalar: keep arrays
-        result = Tensor.__new__(Tensor)
+        result = _new_tensor(Tensor)
         result.data = out
         result.grad = None
         result._version = 0
         result._hooks = None
+        result._output_index = 0
         if requires and grad_state.enabled:
-            ctx.parents = tuple(
-                a if isinstance(a, Tensor) and a.requires_grad else None for a in args
-            )
+            ctx.parents = tuple(parents)
             result.requires_grad = True
             result._ctx = ctx
             if cls.saves_inputs or cls.saves_output:
@@ -213,7 +228,6 @@ class Op(Function):
         else:
             result.requires_grad = False
             result._ctx = None
-        result._output_index = 0
         return result
 
     @staticmethod
@@ -229,6 +243,7 @@ class Op(Function):
                 (i, a, a._version) for i, a in enumerate(args) if isinstance(a, Tensor)
             ]
         return tuple(Tensor._make(o, ctx, index) for index, o in enumerate(outs))
+
 
 def _record_versions(ctx: Any, args: Any, result: Any) -> None:
     """Remember the versions of the tensors forward saved, for ``check_saved_versions``."""

@@ -253,17 +253,44 @@ class Sigmoid(Op):
     saves_output = True
 
     def forward(ctx, x: Any) -> Any:
-        # exp(-x) overflows to inf for x < -88 in float32; 1/(1+inf) = 0 is the right limit.
-        with xp.errstate(over="ignore"):
-            out = xp.exp(-x)
-        out += 1
-        xp.reciprocal(out, out=out)
-        ctx.out = out
+        expit = _expit if _expit is not None else _load_expit()
+        if expit and x.dtype in _EXPIT_DTYPES:  # SciPy's one-pass σ: no temporaries
+            ctx.out = out = expit(x)
+            return out
+        ctx.out = out = sigmoid_numpy(x)
         return out
 
     def backward(ctx, grad: Any) -> Any:
         out = ctx.out
-        return grad * (out * (1 - out))
+        local = 1 - out  # σ(1 − σ), then times the incoming gradient, in one buffer
+        local *= out
+        local *= grad
+        return local
+
+
+def sigmoid_numpy(x: Any) -> Any:
+    """σ(x) with NumPy alone: 1 / (1 + e⁻ˣ) in three in-place passes."""
+    # exp(-x) overflows to inf for x < -88 in float32; 1/(1+inf) = 0 is the right limit.
+    with xp.errstate(over="ignore"):
+        out = xp.exp(-x)
+    out += 1
+    xp.reciprocal(out, out=out)
+    return out
+
+
+_expit: Any = None  # scipy.special.expit once looked up; False where SciPy is missing
+_EXPIT_DTYPES = (xp.dtype(xp.float32), xp.dtype(xp.float64))
+
+
+def _load_expit() -> Any:
+    """SciPy's σ ufunc (an optional fast path: SciPy comes with the data extra)."""
+    global _expit
+    try:
+        from scipy.special import expit
+    except ImportError:  # pragma: no cover - SciPy comes with the data extra
+        expit = False
+    _expit = expit
+    return expit
 
 
 class ReLU(Op):
@@ -320,7 +347,10 @@ def _erf(x: Any) -> Any:
 
 
 class GELU(Op):
-    """x·Φ(x), Φ the standard normal CDF (``approximate='tanh'``: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))))."""
+    """x·Φ(x), Φ the standard normal CDF.
+
+    ``approximate='tanh'``: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))).
+    """
 
     derivative = "∂gelu(x)/∂x = Φ(x) + x·φ(x)"
     saves_inputs = True

@@ -59,14 +59,15 @@ class Linear(Op):
     saves_inputs = "cross"
 
     def forward(ctx, x: Any, weight: Any, bias: Any = None) -> Any:
-        if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        if x.shape[-1:] != weight.shape[1:]:  # () for a 0-d input: also an error
             raise RuntimeError(
                 f"linear: input of shape {tuple(x.shape)} does not fit weight of shape "
                 f"{tuple(weight.shape)}: the input's last dimension must be in_features="
                 f"{weight.shape[1]}"
             )
         ctx.x, ctx.weight, ctx.has_bias = x, weight, bias is not None
-        out = xp.matmul(x, weight.T)
+        # ndarray.dot calls the same BLAS gemm as matmul with less overhead per call
+        out = x.dot(weight.T) if x.ndim == 2 else xp.matmul(x, weight.T)
         if bias is not None:
             out += bias
         return out
@@ -76,11 +77,13 @@ class Linear(Op):
         x, weight = ctx.x, ctx.weight
         grad_x = grad_w = grad_b = None
         if parents[0] is not None:
-            grad_x = xp.matmul(grad, weight)
+            grad_x = grad.dot(weight) if grad.ndim == 2 else xp.matmul(grad, weight)
         grad_2d = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
         if parents[1] is not None:
             x_2d = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-            grad_w = xp.matmul(grad_2d.T, x_2d)
+            grad_w = grad_2d.T.dot(x_2d)
         if ctx.has_bias and parents[2] is not None:
-            grad_b = grad_2d.sum(axis=0)
+            # Σ over the batch; one row (a single sample) needs no reduction, only a copy
+            grad_b = (grad_2d[0].copy() if grad_2d.shape[0] == 1
+                      else xp.add.reduce(grad_2d, axis=0))
         return (grad_x, grad_w, grad_b) if ctx.has_bias else (grad_x, grad_w)

@@ -33,9 +33,29 @@ def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...]:
 
 def restore_reduced(grad: Any, shape: tuple[int, ...], dims: tuple[int, ...], keepdim: bool) -> Any:
     """Put back the reduced axes as size-1 axes so ``grad`` broadcasts over ``shape``."""
-    if not keepdim and len(shape):
-        grad = xp.expand_dims(grad, dims)
+    if not keepdim and len(shape) and len(dims) != len(shape):
+        grad = grad.reshape(tuple(1 if i in dims else n for i, n in enumerate(shape)))
     return grad
+
+
+SMALL = 4096  # elements: a gradient this small is written out rather than broadcast
+
+
+def spread(grad: Any, shape: tuple[int, ...], dims: tuple[int, ...], keepdim: bool) -> Any:
+    """``grad`` repeated over the reduced axes: an array of ``shape``.
+
+    Small results are written out (cheaper than ``broadcast_to``'s Python wrapper, and
+    writable, so the next op may reuse them in place); large ones are read-only views.
+    """
+    grad = restore_reduced(grad, shape, dims, keepdim)
+    count = 1
+    for n in shape:
+        count *= n
+    if count <= SMALL:
+        out = xp.empty(shape, grad.dtype)
+        out[...] = grad
+        return out
+    return xp.broadcast_to(grad, shape)
 
 
 class Sum(Op):
@@ -45,12 +65,14 @@ class Sum(Op):
 
     def forward(ctx, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
         ctx.shape, ctx.keepdim = x.shape, keepdim
+        if dim is None and not keepdim:  # the common loss.sum(): no axes to normalise
+            ctx.dims = tuple(range(x.ndim))
+            return xp.asarray(x.sum())
         ctx.dims = dims = normalize_dims(dim, x.ndim)
         return xp.asarray(x.sum(axis=dims, keepdims=keepdim))
 
     def backward(ctx, grad: Any) -> Any:
-        grad = restore_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
-        return xp.broadcast_to(grad, ctx.shape)
+        return spread(grad, ctx.shape, ctx.dims, ctx.keepdim)
 
 
 class Mean(Op):
@@ -68,8 +90,7 @@ class Mean(Op):
         return xp.asarray(x.mean(axis=dims, keepdims=keepdim))
 
     def backward(ctx, grad: Any) -> Any:
-        grad = restore_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
-        return xp.broadcast_to(grad / ctx.count, ctx.shape)
+        return spread(grad / ctx.count, ctx.shape, ctx.dims, ctx.keepdim)
 
 
 class MaxAlongDim(Op):
