@@ -1410,6 +1410,29 @@ def test_save_load_round_trip_in_safetensors(tmp_path):
                                   model[1](model[0](x)).detach().numpy())
 
 
+def test_saved_files_move_between_pytorch_and_backprop(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    torch.manual_seed(0)
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    theirs(torch.randn(5, 3))  # running statistics and num_batches_tracked change
+    save_file(theirs.state_dict(), str(tmp_path / "torch.safetensors"))
+    ours = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    ours.load_state_dict(bp.load(tmp_path / "torch.safetensors"))
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_array_equal(ours.state_dict()[key].numpy(), value.numpy())
+    with bp.no_grad():
+        ours[0].weight.mul_(2)  # a change only ours has
+    bp.save(ours.state_dict(), tmp_path / "ours.safetensors")
+    theirs.load_state_dict(load_file(str(tmp_path / "ours.safetensors")))
+    np.testing.assert_array_equal(theirs[0].weight.detach().numpy(),
+                                  ours[0].weight.detach().numpy())
+    views = {"t": bp.arange(6.0).reshape(2, 3).T, "strided": bp.arange(8.0)[::3]}
+    bp.save(views, tmp_path / "views.safetensors")  # non-contiguous tensors are written whole
+    for key, value in load_file(str(tmp_path / "views.safetensors")).items():
+        np.testing.assert_array_equal(value.numpy(), views[key].numpy())
+
+
 class _Trap:
     def __reduce__(self):
         return (Path.write_text, (Path(_Trap.marker), "pwned"))
