@@ -89,7 +89,7 @@ def _promote(a: Any, b: Any, true_divide: bool) -> tuple[Any, Any]:
     decide, unless a 0-d tensor is of a higher category, unless a Python number is (an
     int tensor times 2.5 gives the default float dtype); true division of integers gives
     the default float dtype. Tensors are cast (with gradient), Python numbers stay."""
-    target = None
+    target: Any = None
     for dimensioned in (True, False):
         group = None
         for x in (a, b):

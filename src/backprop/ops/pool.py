@@ -134,7 +134,7 @@ def first_maxima(padded: Any, out: Any, slices: list[Any]) -> Any:
     nan_windows = None
     if out.dtype.kind == "f" and xp.isnan(out.sum()):  # one cheap pass when there is no NaN
         nan_windows = xp.isnan(out)
-    taken = None
+    taken: Any = None
     masks: list[Any] = [None] * len(slices)
     last = len(slices) - 1
     for k, window in enumerate(slices):
