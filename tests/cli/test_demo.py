@@ -1,4 +1,5 @@
-"""`backprop demo`: trains on the real digits, prints per-epoch figures, has --help with an example."""
+"""`backprop demo`: trains on the real digits, prints per-epoch figures, has --help with an
+example."""
 
 import re
 
@@ -10,7 +11,8 @@ from backprop.cli.main import main
 def test_demo_plain_prints_every_epoch_and_reaches_95_percent(capsys):
     assert main(["demo", "--epochs", "3", "--plain"]) == 0
     out = capsys.readouterr().out
-    epochs = re.findall(r"epoch\s+(\d)/3\s+train loss (\d\.\d+)\s+held-out accuracy\s+([\d.]+)%", out)
+    epochs = re.findall(r"epoch\s+(\d)/3\s+train loss (\d\.\d+)\s+"
+                        r"held-out accuracy\s+([\d.]+)%", out)
     assert [e[0] for e in epochs] == ["1", "2", "3"]
     losses = [float(e[1]) for e in epochs]
     assert losses[-1] < losses[0]

@@ -173,7 +173,8 @@ def test_random_samplers():
     assert sorted(order) == list(range(10)) and len(sampler) == 10
     more = RandomSampler(range(4), num_samples=10, generator=bp.Generator(0))
     drawn = list(more)
-    assert len(drawn) == 10 and sorted(drawn[:4]) == [0, 1, 2, 3] and sorted(drawn[4:8]) == [0, 1, 2, 3]
+    assert len(drawn) == 10
+    assert sorted(drawn[:4]) == [0, 1, 2, 3] and sorted(drawn[4:8]) == [0, 1, 2, 3]
     with_replacement = list(RandomSampler(range(3), replacement=True, num_samples=50))
     assert len(with_replacement) == 50 and set(with_replacement) <= {0, 1, 2}
     subset = list(SubsetRandomSampler([5, 7, 9]))

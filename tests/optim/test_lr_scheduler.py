@@ -58,7 +58,8 @@ def _run(opt, sched, epochs):
     return lrs
 
 
-@pytest.mark.parametrize("name,kwargs", SCHEDULES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(SCHEDULES)])
+@pytest.mark.parametrize("name,kwargs", SCHEDULES,
+                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(SCHEDULES)])
 def test_lr_sequence_equals_torch(name, kwargs):
     """30 epochs (past T_max for the cosine): every learning rate equal, not just close."""
     ours, theirs = _pair()
