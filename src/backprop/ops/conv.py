@@ -122,7 +122,7 @@ def warm_heap() -> None:
     """
     if not _heap["warm"]:
         _heap["warm"] = True
-        xp.ones(24 << 20, dtype=xp.uint8)  # touched, then freed at once
+        xp.empty(24 << 20, dtype=xp.uint8)  # mapped, then unmapped at once: no page touched
 
 
 def row_blocks(out_rows: int, bytes_per_row: int) -> list[tuple[int, int]]:

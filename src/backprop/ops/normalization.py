@@ -21,6 +21,7 @@ from typing import Any
 
 from ..autograd.function import Op
 from ..backends import xp
+from .conv import warm_heap
 
 
 def _affine_grads(ctx: Any, grad: Any, x_hat: Any, axes: tuple[int, ...],
@@ -35,12 +36,21 @@ def _affine_grads(ctx: Any, grad: Any, x_hat: Any, axes: tuple[int, ...],
     return grad_weight, grad_bias
 
 
+def _per_channel_dot(a: Any, b: Any) -> Any:
+    """Σ over every axis but 1 of a·b, without an array for the product."""
+    letters = "abcdefghijklmnopqrstuvwxyz"[:a.ndim]
+    return xp.einsum(f"{letters},{letters}->{letters[1]}", a, b)
+
+
 class BatchNorm(Op):
     """y = γ (x − μ_B) / √(σ²_B + ε) + β per channel (axis 1), over the batch and spatial axes.
 
     Params: ``running_mean``, ``running_var`` (arrays updated in place when training:
     r ← (1 − m) r + m · stat, with the unbiased batch variance), ``training``, ``momentum``,
     ``eps``. Positional: x, then optionally γ and β (shape (C,)).
+
+    Forward keeps x − μ and 1/σ (x̂ is never stored: y = (x − μ)·(γ/σ) + β in two passes);
+    backward computes Σg and Σg·(x − μ) per channel, then ∂L/∂x in four passes.
     """
 
     derivative = ("∂L/∂x = γ/√(σ²+ε) · (g − mean(g) − x̂·mean(g x̂)),  ∂L/∂γ = Σ g x̂,  "
@@ -49,6 +59,7 @@ class BatchNorm(Op):
     def forward(ctx, x: Any, weight: Any = None, bias: Any = None, running_mean: Any = None,
                 running_var: Any = None, training: bool = False, momentum: float = 0.1,
                 eps: float = 1e-5) -> Any:
+        warm_heap()  # activation-sized temporaries: reuse the heap (see conv.warm_heap)
         if x.ndim < 2:
             raise RuntimeError(f"batch_norm: expected an input of at least 2 dimensions (N, C, *), "
                                f"got shape {x.shape}")
@@ -67,7 +78,7 @@ class BatchNorm(Op):
                                  f"training, got input of shape {x.shape}")
             mean = x.mean(axis=axes)
             centred = x - mean.reshape(shape)
-            var = xp.mean(xp.square(centred), axis=axes)
+            var = _per_channel_dot(centred, centred) / count
             if running_mean is not None:
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean
@@ -79,38 +90,50 @@ class BatchNorm(Op):
                 raise RuntimeError("batch_norm: running_mean and running_var are needed when "
                                    "training=False")
             mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
-            centred = x - mean.reshape(shape)
-        inv_std = 1.0 / xp.sqrt(var + eps)
-        x_hat = centred
-        x_hat *= inv_std.reshape(shape)
-        ctx.x_hat, ctx.inv_std, ctx.training = x_hat, inv_std, training
-        ctx.weight = weight
-        out = x_hat * weight.reshape(shape) if weight is not None else x_hat.copy()
+            centred = None  # x − μ is x shifted by a constant: backward uses x itself
+        inv_std = (1.0 / xp.sqrt(var + eps)).astype(x.dtype)
+        scale = inv_std if weight is None else weight * inv_std
+        if centred is not None:
+            out = centred * scale.reshape(shape)
+        else:
+            out = x * scale.reshape(shape)
+            out -= (mean * scale).reshape(shape)
         if bias is not None:
             out += bias.reshape(shape)
+        ctx.x, ctx.centred, ctx.mean, ctx.inv_std = x, centred, mean, inv_std
+        ctx.scale, ctx.count = scale, count
         return out
 
     def backward(ctx, grad: Any) -> Any:
-        x_hat, inv_std, weight = ctx.x_hat, ctx.inv_std, ctx.weight
+        parents = ctx.parents
+        x, centred, inv_std, scale = ctx.x, ctx.centred, ctx.inv_std, ctx.scale
         axes = (0,) + tuple(range(2, grad.ndim))
         shape = (1, grad.shape[1]) + (1,) * (grad.ndim - 2)
-        grad_weight, grad_bias = _affine_grads(ctx, grad, x_hat, axes, (grad.shape[1],))
-        grad_x = None
-        if ctx.parents[0] is not None:
-            scale = inv_std if weight is None else weight * inv_std
-            if ctx.training:
-                count = grad.size // grad.shape[1]
-                sum_g = grad_bias if grad_bias is not None else xp.sum(grad, axis=axes)
-                sum_gx = grad_weight if grad_weight is not None else xp.sum(grad * x_hat,
-                                                                            axis=axes)
-                grad_x = x_hat * (-(sum_gx / count)).reshape(shape)
-                grad_x += grad
-                grad_x -= (sum_g / count).reshape(shape)
-                grad_x *= scale.reshape(shape)
+        need_weight = len(parents) > 1 and parents[1] is not None
+        need_bias = len(parents) > 2 and parents[2] is not None
+        training = centred is not None
+        sum_g = grad.sum(axis=axes) if (need_bias or training) else None
+        sum_g_centred = None  # Σ g·(x − μ) per channel
+        if need_weight or training:
+            if training:
+                sum_g_centred = _per_channel_dot(grad, centred)
             else:
-                grad_x = grad * scale.reshape(shape)
-        n_inputs = len(ctx.parents)
-        return (grad_x, grad_weight, grad_bias)[:n_inputs]
+                sum_g = grad.sum(axis=axes) if sum_g is None else sum_g
+                sum_g_centred = _per_channel_dot(grad, x) - ctx.mean * sum_g
+        grad_weight = sum_g_centred * inv_std if need_weight else None
+        grad_bias = sum_g if need_bias else None
+        grad_x = None
+        if parents[0] is not None:
+            # γ/σ · (g − Σg/M − (x − μ)·Σg(x − μ)/(M σ²)) in training; γ/σ · g in eval
+            grad_x = grad * scale.reshape(shape)
+            if training:
+                count = ctx.count
+                correction = centred * (-(scale * inv_std * inv_std * sum_g_centred / count)
+                                        ).reshape(shape)
+                grad_x += correction
+                del correction
+                grad_x -= (scale * sum_g / count).reshape(shape)
+        return (grad_x, grad_weight, grad_bias)[:len(parents)]
 
 
 class LayerNorm(Op):
