@@ -95,11 +95,11 @@ class BatchNorm(Op):
         scale = inv_std if weight is None else weight * inv_std
         if centred is not None:
             out = centred * scale.reshape(shape)
-        else:
+            if bias is not None:
+                out += bias.reshape(shape)
+        else:  # y = x·(γ/σ) + (β − μγ/σ)
             out = x * scale.reshape(shape)
-            out -= (mean * scale).reshape(shape)
-        if bias is not None:
-            out += bias.reshape(shape)
+            out += ((0 if bias is None else bias) - mean * scale).reshape(shape)
         ctx.x, ctx.centred, ctx.mean, ctx.inv_std = x, centred, mean, inv_std
         ctx.scale, ctx.count = scale, count
         return out
