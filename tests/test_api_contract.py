@@ -896,7 +896,8 @@ def test_layer_state_dict_keys_shapes_and_outputs_equal_pytorchs(name, make, mak
         seed = [rng(2).normal(size=t.shape) for t in tout]
         sum((o * bp.tensor(s)).sum() for o, s in zip(out, seed)).backward()
         sum((t * torch.tensor(s)).sum() for t, s in zip(tout, seed)).backward()
-        for (n, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+        for (n, p), (tn, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+            assert n == tn
             same(p.grad, tp.grad, rtol=1e-9, atol=1e-10)
         if shape != "tokens":
             same(inputs.grad, their_inputs.grad, rtol=1e-9, atol=1e-10)
@@ -1087,7 +1088,8 @@ def test_recurrent_layers_take_initial_states(kind, batch_first):
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     r = rng(22)
     x = r.normal(size=(2, 5, 3))  # batch 2 when batch_first, else batch 5
-    h0, c0 = r.normal(size=(2, 2 if batch_first else 5, 4)), r.normal(size=(2, 2 if batch_first else 5, 4))
+    state_shape = (2, 2 if batch_first else 5, 4)
+    h0, c0 = r.normal(size=state_shape), r.normal(size=state_shape)
     state, their_state = ((B(h0), B(c0)), (T(h0), T(c0))) if kind == "LSTM" else (B(h0), T(h0))
     out, tout = _flat(ours(B(x), state)), _flat(theirs(T(x), their_state))
     for o, t in zip(out, tout, strict=True):
@@ -1460,7 +1462,8 @@ HEAVY = ("torch", "matplotlib", "scipy", "sklearn", "numba", "rich", "pandas")
 
 def test_import_backprop_loads_no_heavy_module():
     code = ("import sys; import backprop, backprop.nn, backprop.optim, backprop.data, "
-            "backprop.nn.functional; print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
+            "backprop.nn.functional; "
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
     loaded = set(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                                 text=True).stdout.split())
     assert "backprop" in loaded and "numpy" in loaded

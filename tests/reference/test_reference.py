@@ -44,7 +44,8 @@ BROADCAST = [c for c in OPS if c.broadcast]
 
 @pytest.mark.parametrize("case", BROADCAST, ids=[c.name for c in BROADCAST])
 @settings(max_examples=8, deadline=None, derandomize=True)
-@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=0, max_side=3),
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=0,
+                                           max_side=3),
        seed=st.integers(0, 2**16))
 def test_broadcast_matches_torch(case, shapes, seed):
     a, b = shapes.input_shapes
