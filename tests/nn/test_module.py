@@ -239,6 +239,16 @@ def test_constant_inits(name, kwargs):
     np.testing.assert_array_equal(ours, theirs)
 
 
+@pytest.mark.parametrize("make", [lambda L: L.nn.Linear(0, 3), lambda L: L.nn.Linear(3, 0),
+                                  lambda L: L.nn.Conv2d(0, 2, 3)])
+def test_zero_size_layers_build_as_in_torch(make):
+    with pytest.warns(UserWarning, match="zero-element"):
+        theirs = make(torch)
+    with pytest.warns(UserWarning, match="zero-element"):
+        ours = make(bp)
+    assert ours.weight.shape == tuple(theirs.weight.shape)
+
+
 def test_eye_init_needs_two_dims():
     with pytest.raises(ValueError, match=r"eye_.*\(3,\)"):
         nn.init.eye_(nn.Parameter(bp.zeros(3)))

@@ -8,6 +8,7 @@ leaky_relu √(2/(1+a²)), selu 3/4.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from ..autograd.grad_mode import no_grad
@@ -106,9 +107,19 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> 
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
+def _is_empty(tensor: Tensor) -> bool:
+    """True (with PyTorch's warning) for a tensor with no elements, which He init leaves be."""
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
+
+
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
     """U(−b, b) with b = gain·√(3 / fan) (He et al., 2015)."""
+    if _is_empty(tensor):
+        return tensor
     gain = calculate_gain(nonlinearity, a)
     bound = math.sqrt(3.0) * gain / math.sqrt(_fan(tensor, mode))
     return uniform_(tensor, -bound, bound, generator)
@@ -117,5 +128,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
     """N(0, std²) with std = gain / √fan (He et al., 2015)."""
+    if _is_empty(tensor):
+        return tensor
     gain = calculate_gain(nonlinearity, a)
     return normal_(tensor, 0.0, gain / math.sqrt(_fan(tensor, mode)), generator)
