@@ -238,3 +238,13 @@ def test_docstring_examples_of_the_image_layers_run(name):
 
     result = doctest.testmod(importlib.import_module(name))
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_empty_batch_gives_empty_outputs_and_zero_parameter_gradients():
+    layer = nn.Conv2d(3, 4, 3, padding=1)
+    data = bp.zeros(0, 3, 5, 5, requires_grad=True)
+    out = layer(data)
+    assert out.shape == tuple(torch.nn.Conv2d(3, 4, 3, padding=1)(torch.zeros(0, 3, 5, 5)).shape)
+    out.sum().backward()
+    assert data.grad.shape == (0, 3, 5, 5)
+    assert not np.any(layer.weight.grad.data) and not np.any(layer.bias.grad.data)

@@ -148,7 +148,7 @@ def im2col(padded: Any, kernel: tuple[int, int], stride: tuple[int, int],
                          strides=(s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w, s_n),
                          writeable=False)
     if not ones_row:
-        return windows.reshape(c * kh * kw, -1)
+        return windows.reshape(c * kh * kw, (stop - start) * wo * n)
     cols = xp.empty((c * kh * kw + 1, (stop - start) * wo * n), dtype=padded.dtype)
     cols[:-1].reshape(windows.shape)[...] = windows
     cols[-1] = 1
@@ -246,8 +246,8 @@ class Conv2d(Op):
         for rows in row_blocks(ho, (c * kh * kw + 1) * row_size * x.itemsize):
             cols = im2col(padded, (kh, kw), stride, dilation, (ho, wo), rows, fused_bias)
             block = slice(rows[0] * row_size, rows[1] * row_size)
-            grouped_matmul(w_groups, cols.reshape(groups, -1, cols.shape[1]),
-                           out=out[:, :, block])
+            cols = cols.reshape(groups, cols.shape[0] // groups, cols.shape[1])
+            grouped_matmul(w_groups, cols, out=out[:, :, block])
         del padded, cols
         out = out.reshape(o, ho, wo, n)
         if bias is not None and not fused_bias:
@@ -268,7 +268,7 @@ class Conv2d(Op):
         o_group = weight_shape[0] // groups
         w_groups = ctx.weight.reshape(groups, o_group, -1)
         # G_Y as (G, O/G, Ho·Wo·N): free when grad kept the (O, Ho, Wo, N) memory order.
-        grad_y = batch_last(grad).reshape(groups, o_group, -1)
+        grad_y = batch_last(grad).reshape(groups, o_group, ho * wo * n)
         need_x, need_w = parents[0] is not None, parents[1] is not None
         need_bias = ctx.has_bias and parents[2] is not None
         # ∂L/∂[W₂ b] = G_Y·[cols; 1]ᵀ: with one group the bias gradient is its last column
@@ -286,7 +286,7 @@ class Conv2d(Op):
             grad_block = grad_y[:, :, rows[0] * row_size:rows[1] * row_size]
             if need_w:
                 cols = im2col(padded, kernel, stride, dilation, (ho, wo), rows, fused_bias)
-                cols = cols.reshape(groups, -1, cols.shape[1])
+                cols = cols.reshape(groups, cols.shape[0] // groups, cols.shape[1])
                 grad_wb += grouped_matmul(grad_block, cols.transpose(0, 2, 1))
             if need_x:
                 grad_cols = grouped_matmul(w_t, grad_block)
@@ -298,7 +298,7 @@ class Conv2d(Op):
                 grad_wb = grad_wb[:, :, :-1]
             grad_w = grad_wb.reshape(weight_shape)
         if need_bias and grad_b is None:
-            grad_b = grad_y.reshape(groups * o_group, -1).sum(axis=1)
+            grad_b = grad_y.reshape(groups * o_group, ho * wo * n).sum(axis=1)
         if need_x:
             grad_x = batch_first(grad_padded[:, top:top + h, left:left + w, :])
         if ctx.has_bias:
