@@ -125,6 +125,19 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     return uniform_(tensor, -bound, bound, generator)
 
 
+def default_layer_init_(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's default for ``Linear`` and ``Conv2d``: W and b from U(−1/√fan_in, 1/√fan_in).
+
+    For W that is ``kaiming_uniform_(a=√5)``: gain √(2/(1 + 5)) = √(1/3), so the bound
+    √3·gain/√fan_in is 1/√fan_in; b uses the same bound (0 when fan_in is 0).
+    """
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in = _calculate_fan_in_and_fan_out(weight)[0]
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+
+
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
     """N(0, std²) with std = gain / √fan (He et al., 2015)."""
