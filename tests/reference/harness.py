@@ -11,7 +11,8 @@ The checks, all in float64:
 
 * :func:`check_against_torch`: forward values equal PyTorch's (rtol 1e-10), and the
   gradients of every differentiable input (and parameter) for a random upstream
-  gradient equal PyTorch's;
+  gradient on every output (nested tuples flattened) equal PyTorch's; a layer's
+  state_dict after the call (running statistics) equals PyTorch's;
 * :func:`check_gradcheck`: ``bp.gradcheck`` (central differences) agrees with our
   backward;
 * :func:`check_float32`: in float32 every output and every gradient stays float32
@@ -129,7 +130,8 @@ class Case:
     fn: Callable[..., Any] = lambda L, m, *xs: m(*xs)
     torch_fn: Callable[..., Any] | None = None
     module: Callable[[Any], Any] | None = None
-    gradcheck: bool = True  # False only at kinks (ties), where central differences are undefined
+    gradcheck: bool = True  # False only at kinks (ties) and where the gradient is by definition
+    # not the derivative (Embedding's padding_idx, scale_grad_by_freq)
     broadcast: bool = False  # a binary element-wise op: hypothesis varies the two shapes
 
     def call(self, L: Any, *args: Any) -> Any:
@@ -163,7 +165,10 @@ def _to_torch(array: np.ndarray, spec: Input) -> torch.Tensor:
 
 
 def _outputs(result: Any) -> list[Any]:
-    return list(result) if isinstance(result, tuple | list) else [result]
+    """The outputs as one flat list (nested tuples, e.g. LSTM's (output, (h_n, c_n)), opened)."""
+    if isinstance(result, tuple | list):
+        return [o for part in result for o in _outputs(part)]
+    return [result]
 
 
 def _modules(c: Case, dtype: Any) -> tuple[Any, Any]:
@@ -210,6 +215,7 @@ def run_both(c: Case, arrays: list[np.ndarray], dtype: Any = np.float64) -> dict
         "specs": list(c.inputs) + [Input("param", tuple(p.shape)) for p in bp_params],
         "param_names": [None] * len(bp_args) + [n for n, _ in bp_module.named_parameters()]
         if c.module is not None else [None] * len(bp_args),
+        "modules": (bp_module, torch_module) if c.module is not None else None,
     }
 
 
@@ -252,23 +258,47 @@ def check_against_torch(c: Case, arrays: list[np.ndarray] | None = None) -> None
         assert b.grad.dtype == b.dtype, f"{c.name}: {name} gradient dtype {b.grad.dtype}"
         np.testing.assert_allclose(b.grad.data, _numpy(t.grad), rtol=RTOL, atol=ATOL,
                                    err_msg=f"{c.name}: gradient of {name}")
+    if r["modules"] is not None:
+        _check_state(c, *r["modules"], rtol=RTOL, atol=ATOL)
+
+
+def _check_state(c: Case, bp_module: Any, torch_module: Any, rtol: float, atol: float,
+                 dtype: Any = None) -> None:
+    """After the call, every state_dict entry (running statistics, their counter, the
+    weights) equals PyTorch's: same keys, shapes and kinds, and the floats in ``dtype``."""
+    ours, theirs = bp_module.state_dict(), torch_module.state_dict()
+    assert list(ours) == list(theirs), f"{c.name}: state_dict keys {list(ours)} != {list(theirs)}"
+    for key, t in theirs.items():
+        b, expected = np.asarray(ours[key].data), t.numpy()
+        assert b.shape == expected.shape, f"{c.name}: state {key} shape {b.shape}"
+        assert b.dtype.kind == expected.dtype.kind, f"{c.name}: state {key} dtype {b.dtype}"
+        if expected.dtype.kind == "f":
+            assert b.dtype == (dtype or expected.dtype), f"{c.name}: state {key} in {b.dtype}"
+            np.testing.assert_allclose(b, expected, rtol=rtol, atol=atol,
+                                       err_msg=f"{c.name}: state {key} after the call")
+        else:
+            np.testing.assert_array_equal(b, expected, err_msg=f"{c.name}: state {key}")
 
 
 def check_gradcheck(c: Case) -> None:
-    """Our backward against central differences (``bp.gradcheck``), in float64."""
+    """Our backward against central differences (``bp.gradcheck``), in float64, for every
+    output that carries a gradient (``check_against_torch`` checks which ones do; the others,
+    such as indices or running statistics returned for comparison, have no Jacobian)."""
     arrays = draw_inputs(c)
     args = [_to_bp(a, s, np.float64) for a, s in zip(arrays, c.inputs)]
+    inputs: list[Any] = args
     if c.module is not None:
         _, module = _modules(c, np.float64)
-        params = list(module.parameters())
-        n = len(args)
+        inputs = [*args, *module.parameters()]
 
-        def fn(*ts: Any) -> Any:
-            return c.call(BP, module, *ts[:n])
-
-        assert bp.gradcheck(fn, (*args, *params))
+        def call(*ts: Any) -> list[Any]:
+            return _outputs(c.call(BP, module, *ts[:len(args)]))
     else:
-        assert bp.gradcheck(lambda *ts: c.call(BP, *ts), args)
+        def call(*ts: Any) -> list[Any]:
+            return _outputs(c.call(BP, *ts))
+
+    keep = [k for k, o in enumerate(call(*inputs)) if isinstance(o, bp.Tensor) and o.requires_grad]
+    assert bp.gradcheck(lambda *ts: tuple(call(*ts)[k] for k in keep), inputs)
 
 
 def check_float32(c: Case) -> None:
@@ -289,3 +319,6 @@ def check_float32(c: Case) -> None:
             assert b.grad.dtype == np.float32, f"{c.name}: float32 {name} grad in {b.grad.dtype}"
             np.testing.assert_allclose(b.grad.data, _numpy(t.grad), rtol=RTOL32, atol=ATOL32,
                                        err_msg=f"{c.name}: float32 gradient of {name}")
+    if r["modules"] is not None:
+        _check_state(c, r["modules"][0], reference["modules"][1], rtol=RTOL32, atol=ATOL32,
+                     dtype=np.float32)

@@ -33,7 +33,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         stride, padding, dilation: an int or a pair; padding may be 'valid' or 'same'.
         groups: split channels into this many independent convolutions.
 
-    Shape: output (N, O, Ho, Wo), Ho = ⌊(H + 2p − d(kh − 1) − 1)/s⌋ + 1.
+    Shape: output (N, O, Ho, Wo), Ho = ⌊(H + 2p − d(kh − 1) − 1)/s⌋ + 1; an unbatched
+    input (C, H, W) gives (O, Ho, Wo), as in PyTorch.
 
     Example::
 
@@ -42,6 +43,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         >>> F.conv2d(bp.ones(1, 1, 4, 4), bp.ones(1, 1, 3, 3), padding=1)[0, 0, 0].tolist()
         [4.0, 6.0, 6.0, 4.0]
     """
+    if input.ndim == 3:  # unbatched (C, H, W)
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
+                      groups).squeeze(0)
     if groups < 1:
         raise ValueError(f"conv2d: groups must be a positive integer, got {groups}")
     kernel = tuple(weight.shape[2:4]) if weight.ndim == 4 else (1, 1)
@@ -62,7 +66,8 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     """y = max of x over each kh×kw window (stride defaults to the kernel size).
 
     Gradient flows to the first maximum of each window. With ``return_indices`` also
-    returns the flat position h·W + w of each maximum (int64), as PyTorch does.
+    returns the flat position h·W + w of each maximum (int64), as PyTorch does. An
+    unbatched input (C, H, W) gives (C, Ho, Wo).
 
     Example::
 
@@ -71,6 +76,10 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
         >>> F.max_pool2d(bp.arange(16.).reshape(1, 1, 4, 4), 2)[0, 0].tolist()
         [[5.0, 7.0], [13.0, 15.0]]
     """
+    if input.ndim == 3:  # unbatched (C, H, W)
+        out = max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices)
+        return tuple(o.squeeze(0) for o in out) if return_indices else out.squeeze(0)
     kernel, stride_, padding_, dilation_ = pl.window_args(kernel_size, stride, padding, dilation,
                                                           "max_pool2d")
     out = pl.MaxPool2d.apply(input, kernel=kernel, stride=stride_, padding=padding_,
@@ -88,6 +97,8 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                divisor_override: int | None = None) -> Tensor:
     """y = mean of x over each kh×kw window (zero padding counted if ``count_include_pad``).
 
+    An unbatched input (C, H, W) gives (C, Ho, Wo).
+
     Example::
 
         >>> import backprop as bp
@@ -95,6 +106,9 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
         >>> F.avg_pool2d(bp.arange(16.).reshape(1, 1, 4, 4), 2)[0, 0].tolist()
         [[2.5, 4.5], [10.5, 12.5]]
     """
+    if input.ndim == 3:  # unbatched (C, H, W)
+        return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode,
+                          count_include_pad, divisor_override).squeeze(0)
     kernel, stride_, padding_, _ = pl.window_args(kernel_size, stride, padding, 1, "avg_pool2d")
     if divisor_override is not None and divisor_override <= 0:
         raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")

@@ -191,8 +191,8 @@ def check_conv_input(x_shape: tuple[int, ...], weight_shape: tuple[int, ...], gr
     """Raise a RuntimeError naming ``where`` when x and the weight do not fit together."""
     if len(x_shape) != 4:
         raise RuntimeError(
-            f"{where}: expected a 4-D input (N, C, H, W), got shape {tuple(x_shape)}"
-            + (" (add a batch dimension with x.unsqueeze(0))" if len(x_shape) == 3 else "")
+            f"{where}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
+            f"{tuple(x_shape)}"
         )
     if len(weight_shape) != 4:
         raise RuntimeError(f"{where}: expected a 4-D weight (out_channels, in_channels/groups, "

@@ -50,9 +50,8 @@ def pool_geometry(shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple
     that never counts), but it must start inside the input or the left padding.
     """
     if len(shape) != 4:
-        raise RuntimeError(f"{where}: expected a 4-D input (N, C, H, W), got shape {tuple(shape)}"
-                           + (" (add a batch dimension with x.unsqueeze(0))"
-                              if len(shape) == 3 else ""))
+        raise RuntimeError(f"{where}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                           f"shape {tuple(shape)}")
     window_args(kernel, stride, padding, dilation, where)
     sizes, pads = [], []
     for size, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation):

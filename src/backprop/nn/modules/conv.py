@@ -79,8 +79,9 @@ class Conv2d(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input: Any) -> Any:  # noqa: A002
-        check_conv_input(tuple(input.shape), tuple(self.weight.shape), self.groups,
-                         where=f"Conv2d({self.extra_repr()})")
+        shape = tuple(input.shape)
+        check_conv_input((1, *shape) if len(shape) == 3 else shape, tuple(self.weight.shape),
+                         self.groups, where=f"Conv2d({self.extra_repr()})")
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 
