@@ -206,7 +206,12 @@ class Op(Function):
             else:
                 arrays.append(a)
             parents.append(None)
-        out = ctx.forward(*arrays, **params)
+        try:
+            out = ctx.forward(*arrays, **params)
+        except ValueError as error:
+            if "broadcast" not in str(error):
+                raise
+            raise _broadcast_error(cls, arrays) from None
         if anomaly_state.enabled:
             _anomaly.on_forward(ctx, arrays, out)
         if type(out) is not _ndarray:
@@ -243,6 +248,21 @@ class Op(Function):
                 (i, a, a._version) for i, a in enumerate(args) if isinstance(a, Tensor)
             ]
         return tuple(Tensor._make(o, ctx, index) for index, o in enumerate(outs))
+
+
+def _broadcast_error(cls: Any, arrays: list[Any]) -> RuntimeError:
+    """NumPy's broadcasting failure, told as PyTorch tells it: the op and the shapes."""
+    shapes = [tuple(a.shape) for a in arrays if isinstance(a, _ndarray)]
+    detail = ""
+    if len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        for dim in range(-1, -min(len(a), len(b)) - 1, -1):
+            if a[dim] != b[dim] and 1 not in (a[dim], b[dim]):
+                detail = (f": the size of tensor a ({a[dim]}) must match the size of tensor b "
+                          f"({b[dim]}) at non-singleton dimension {dim % max(len(a), len(b))}")
+                break
+    listed = " and ".join(str(s) for s in shapes)
+    return RuntimeError(f"{cls.__name__}: shapes {listed} cannot be broadcast together{detail}")
 
 
 def _record_versions(ctx: Any, args: Any, result: Any) -> None:
