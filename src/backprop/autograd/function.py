@@ -193,19 +193,25 @@ class Op(Function):
         # The hot path of every forward: one pass over the arguments, one Tensor made
         # slot by slot (no __init__), version records only for ops that save inputs.
         ctx = _new_tensor(cls)  # object.__new__: the node, without __init__
-        arrays = []
-        parents = []
-        requires = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                if a.requires_grad:
-                    requires = True
-                    parents.append(a)
-                    continue
-            else:
-                arrays.append(a)
-            parents.append(None)
+        if len(args) == 1 and isinstance(args[0], Tensor):  # unary ops: no lists to build
+            arrays: Any = (args[0].data,)
+            requires = args[0].requires_grad
+            parents: Any = args
+        else:
+            arrays = []
+            parents = []
+            requires = False
+            for a in args:
+                if isinstance(a, Tensor):
+                    arrays.append(a.data)
+                    if a.requires_grad:
+                        requires = True
+                        parents.append(a)
+                        continue
+                else:
+                    arrays.append(a)
+                parents.append(None)
+            parents = tuple(parents)
         try:
             out = ctx.forward(*arrays, **params)
         except ValueError as error:
@@ -225,7 +231,7 @@ class Op(Function):
         result._hooks = None
         result._output_index = 0
         if requires and grad_state.enabled:
-            ctx.parents = tuple(parents)
+            ctx.parents = parents
             result.requires_grad = True
             result._ctx = ctx
             if cls.saves_inputs or cls.saves_output:
