@@ -3,11 +3,13 @@
 Usage::
 
     python benchmarks/run.py [--quick] [--only NAME[,NAME]] [--json out.json]
-                             [--rounds N] [--seconds S] [--strict] [--keep-blas-env]
+                             [--rounds N] [--seconds S] [--threads N] [--strict]
+                             [--keep-blas-env]
 
-Both frameworks run in this process, in alternating rounds (PyTorch on 2 threads,
-NumPy's BLAS on its default); the table gives each one's median rate, the ratio
-backprop / PyTorch, the ratio the issue asks for, and whether it is met.
+Both frameworks run in this process, in alternating rounds, each with 2 threads
+(``torch.set_num_threads``; NumPy's BLAS limited by threadpoolctl); the table gives
+each one's median rate, the ratio backprop / PyTorch, the ratio the issue asks for,
+and whether it is met.
 
 Where the environment sets ``OPENBLAS_CORETYPE`` / ``OPENBLAS_L2_SIZE`` (needed by old
 OpenBLAS builds on some CPUs, but they pin a current NumPy to slower kernels), this
@@ -27,7 +29,7 @@ from typing import Any
 HERE = os.path.dirname(os.path.abspath(__file__))
 BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 WORKLOADS = ("mlp", "tiny_222", "cnn", "lstm")  # modules of this folder, in table order
-TORCH_THREADS = 2
+THREADS = 2  # PyTorch's intra-op threads, and NumPy's BLAS threads: the same for both
 
 
 def _reexec_without_blas_env(argv: list[str]) -> None:
@@ -49,6 +51,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--json", default="", help="also write the results to this file")
     parser.add_argument("--rounds", type=int, default=None, help="rounds per framework (5)")
     parser.add_argument("--seconds", type=float, default=None, help="seconds per round (1.5)")
+    parser.add_argument("--threads", type=int, default=THREADS,
+                        help=f"threads for PyTorch and for NumPy's BLAS ({THREADS})")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     parser.add_argument("--keep-blas-env", action="store_true",
                         help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE as set")
@@ -85,7 +89,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    torch.set_num_threads(TORCH_THREADS)
+    torch.set_num_threads(args.threads)
+    try:  # NumPy's BLAS gets as many threads as PyTorch, whatever the machine's core count
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=args.threads, user_api="blas")
+    except ImportError:
+        print("threadpoolctl missing: NumPy's BLAS uses its default thread count")
     from common import describe_blas, machine_info, measure
 
     rounds = args.rounds or (3 if args.quick else 5)
