@@ -29,6 +29,7 @@ Tensor: Any = None
 _new_tensor = object.__new__  # makes a Tensor without running __init__ (ops fill its slots)
 _ndarray = xp.ndarray
 _function_type = type(lambda: None)
+_weakref = weakref.ref
 
 
 class Function:
@@ -234,8 +235,10 @@ class Op(Function):
             ctx.parents = parents
             result.requires_grad = True
             result._ctx = ctx
-            if cls.saves_inputs or cls.saves_output:
+            if cls.saves_inputs:
                 _record_versions(ctx, args, result)
+            elif cls.saves_output:  # σ, tanh, eˣ, relu: only the new output, at version 0
+                ctx._version_check = ((-1, _weakref(result), 0),)
         else:
             result.requires_grad = False
             result._ctx = None
