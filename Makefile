@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(PY) -m backprop.cli.main demo
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(PY) -m pytest -n 2 tests
 
 lint: $(STAMP)
