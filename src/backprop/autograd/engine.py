@@ -19,8 +19,10 @@ from typing import Any
 from ..backends import xp
 from . import anomaly
 from .anomaly import anomaly_state
+from .function import Function
 
 Tensor: Any = None  # set by backprop.tensor
+_base_release = Function.release
 _new_tensor = object.__new__
 
 
@@ -74,18 +76,35 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False) -> Non
             grad_output = _fill_missing(node, grad_output)
         if node.output_hooks:
             grad_output = _run_output_hooks(node, node.output_hooks, grad_output)
-        if node._version_check is not None:  # forward saved tensors: still unmodified?
-            node.check_saved_versions()
+        checks = node._version_check
+        if checks is not None:  # forward saved tensors: still unmodified? (inlined)
+            for index, saved, version in checks:
+                if index < 0:
+                    saved = saved()  # the output, held weakly
+                    if saved is None:
+                        continue
+                if saved._version != version:
+                    node.check_saved_versions()  # raises, naming the tensor
         if anomaly_state.enabled:  # NaN/Inf checks, and no forward checks inside backward
             input_grads = anomaly.checked_vjp(node, grad_output)
         else:
             input_grads = node.vjp(grad_output)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        elif len(input_grads) > 1 and _shared(input_grads):
+        elif len(input_grads) == 2:  # the common binary op, without a call
+            first = input_grads[0]
+            if first is input_grads[1] and first is not None:
+                input_grads = (first, first.copy())
+        elif len(input_grads) > 2 and _shared(input_grads):
             input_grads = _unshare(input_grads)
         if not retain_graph:
-            node.release()
+            if type(node).release is _base_release:  # Function.release, inlined
+                state = node.__dict__
+                state.clear()
+                state["parents"] = parents  # kept so that a second walk can name this node
+                state["freed"] = True
+            else:
+                node.release()
         # Hand each input its share of ∂L/∂y, and count this node off its inputs' consumers.
         for parent, input_grad in zip(parents, input_grads):
             if parent is None:

@@ -198,6 +198,25 @@ class Op(Function):
             arrays: Any = (args[0].data,)
             requires = args[0].requires_grad
             parents: Any = args
+        elif len(args) == 2:  # binary ops (a − b, 0.5 · x): no lists either
+            a, b = args
+            if isinstance(a, Tensor):
+                if isinstance(b, Tensor):
+                    arrays = (a.data, b.data)
+                    pb = b if b.requires_grad else None
+                else:
+                    arrays = (a.data, b)
+                    pb = None
+                pa = a if a.requires_grad else None
+            elif isinstance(b, Tensor):
+                arrays = (a, b.data)
+                pa = None
+                pb = b if b.requires_grad else None
+            else:
+                arrays = args
+                pa = pb = None
+            requires = pa is not None or pb is not None
+            parents = (pa, pb)
         else:
             arrays = []
             parents = []

@@ -86,9 +86,8 @@ class SGD(Optimizer):
             maximize = group["maximize"]
             state = self.state
             if kernels is not None:
-                hyper = _fused.hyper(lr, momentum, 1 - dampening, weight_decay)
-                flags = kernels.flags(nesterov=nesterov, maximize=maximize,
-                                      momentum=momentum != 0)
+                hyper, flags = self._fused_args(kernels, lr, momentum, dampening, weight_decay,
+                                                nesterov, maximize)
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -111,6 +110,19 @@ class SGD(Optimizer):
                                     nesterov, maximize)
                 p._version += 1
         return loss
+
+    def _fused_args(self, kernels: Any, *settings: Any) -> tuple[Any, int]:
+        """The loop's hyper-parameter array and flag bits for a group's ``settings``
+        (lr, momentum, dampening, weight_decay, nesterov, maximize), made again only
+        when a setting changed (a scheduler's new lr): one tiny array less per step."""
+        cached = self.__dict__.get("_fused_cache")
+        if cached is not None and cached[0] == settings and cached[1] is kernels:
+            return cached[2], cached[3]
+        lr, momentum, dampening, weight_decay, nesterov, maximize = settings
+        hyper = _fused.hyper(lr, momentum, 1 - dampening, weight_decay)
+        flags = kernels.flags(nesterov=nesterov, maximize=maximize, momentum=momentum != 0)
+        self.__dict__["_fused_cache"] = (settings, kernels, hyper, flags)
+        return hyper, flags
 
     def _sgd_numpy(self, p: Tensor, param: Any, g: Any, buf: Any, lr: float, momentum: float,
                    dampening: float, weight_decay: float, nesterov: bool,
