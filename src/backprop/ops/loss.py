@@ -191,10 +191,24 @@ class CrossEntropyLoss(Op):
         shifted = flat - flat.max(axis=1, keepdims=True)
         exp = xp.exp(shifted)
         sums = exp.sum(axis=1, keepdims=True)
-        log_probs = shifted - xp.log(sums)
         ctx.probs = exp / sums
         ctx.shape, ctx.reduction = input.shape, reduction
         w = None if weight is None else weight.astype(flat.dtype)
+        ctx.target_mass = None
+        if target.dtype.kind != "f" and not label_smoothing:
+            # Class indices: only the target's log-probability is needed, ℓₙ = −w log sₙ[yₙ].
+            _check_targets("cross_entropy", input, target)
+            safe, keep = _class_indices("cross_entropy", target, classes, ignore_index)
+            rows = xp.arange(flat.shape[0])
+            sample_weight = (keep.astype(flat.dtype) if w is None else w[safe] * keep)
+            picked = shifted[rows, safe] - xp.log(sums[:, 0])
+            losses = -picked * sample_weight
+            if not keep.all():
+                losses[~keep] = 0  # ignored samples contribute nothing (even at −inf logits)
+            ctx.rows, ctx.safe, ctx.sample_weight = rows, safe, sample_weight
+            ctx.denominator = sample_weight.sum()
+            return _reduce_weighted(losses, reduction, ctx.denominator, _loss_shape(input))
+        log_probs = shifted - xp.log(sums)
         if target.dtype.kind == "f":  # class probabilities
             check_same_shape("cross_entropy", input, target)
             probs = _class_axis_last(target)
@@ -228,7 +242,11 @@ class CrossEntropyLoss(Op):
 
     def backward(ctx, grad: Any) -> Any:
         # ∂ℓₙ/∂x = (Σ_c m_c) softmax(x) − m, m the (weighted) target mass of sample n.
-        grad_flat = ctx.probs * ctx.sample_weight[:, None] - ctx.target_mass
+        grad_flat = ctx.probs * ctx.sample_weight[:, None]
+        if ctx.target_mass is None:  # class indices: m is w at the target, 0 elsewhere
+            grad_flat[ctx.rows, ctx.safe] -= ctx.sample_weight
+        else:
+            grad_flat -= ctx.target_mass
         upstream = _spread(grad, ctx.reduction, ctx.denominator).reshape(-1, 1)
         grad_flat *= upstream
         grad_target = None
