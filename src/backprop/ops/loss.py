@@ -195,11 +195,13 @@ class CrossEntropyLoss(Op):
         ctx.shape, ctx.reduction = input.shape, reduction
         w = None if weight is None else weight.astype(flat.dtype)
         ctx.target_mass = None
-        if target.dtype.kind != "f" and not label_smoothing:
-            # Class indices: only the target's log-probability is needed, ℓₙ = −w log sₙ[yₙ].
+        indices = target.dtype.kind != "f"
+        if indices:
             _check_targets("cross_entropy", input, target)
             safe, keep = _class_indices("cross_entropy", target, classes, ignore_index)
             rows = xp.arange(flat.shape[0])
+        if indices and not label_smoothing:
+            # Class indices: only the target's log-probability is needed, ℓₙ = −w log sₙ[yₙ].
             sample_weight = (keep.astype(flat.dtype) if w is None else w[safe] * keep)
             picked = shifted[rows, safe] - xp.log(sums[:, 0])
             losses = -picked * sample_weight
@@ -209,7 +211,7 @@ class CrossEntropyLoss(Op):
             ctx.denominator = sample_weight.sum()
             return _reduce_weighted(losses, reduction, ctx.denominator, _loss_shape(input))
         log_probs = shifted - xp.log(sums)
-        if target.dtype.kind == "f":  # class probabilities
+        if not indices:  # class probabilities
             check_same_shape("cross_entropy", input, target)
             probs = _class_axis_last(target)
             if label_smoothing:
@@ -222,16 +224,11 @@ class CrossEntropyLoss(Op):
             # ∂ℓₙ/∂p_c = −(1 − smoothing)·w_c·log softmax(xₙ)_c (soft targets can learn too)
             scale = 1 - label_smoothing
             ctx.grad_target_flat = -(log_probs * (scale if w is None else scale * w))
-        else:
-            _check_targets("cross_entropy", input, target)
-            safe, keep = _class_indices("cross_entropy", target, classes, ignore_index)
-            rows = xp.arange(flat.shape[0])
+        else:  # class indices with label smoothing: a dense target mass per sample
             class_weight = xp.ones(classes, dtype=flat.dtype) if w is None else w
             sample_weight = class_weight[safe] * keep
-            mass = xp.zeros_like(flat)
-            mass[rows, safe] = 1 - label_smoothing
-            if label_smoothing:
-                mass += label_smoothing / classes
+            mass = xp.full_like(flat, label_smoothing / classes)
+            mass[rows, safe] += 1 - label_smoothing
             mass *= class_weight
             mass *= keep[:, None]
             losses = -(mass * log_probs).sum(axis=1)
