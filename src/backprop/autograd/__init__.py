@@ -1,6 +1,5 @@
 """Reverse-mode automatic differentiation: the graph, the engine, custom Functions."""
 
-from . import engine as _engine
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward as _backward
 from .function import Function, Op
@@ -16,13 +15,17 @@ __all__ = [
 
 def backward(tensors, grad_tensors=None, retain_graph=False):  # type: ignore[no-untyped-def]
     """``torch.autograd.backward``: backpropagate from one tensor or several."""
+    _backward_all(tensors, grad_tensors, retain_graph)
+
+
+def _backward_all(tensors, grad_tensors, retain_graph, sink=None):  # type: ignore[no-untyped-def]
     if not isinstance(tensors, list | tuple):
         tensors, grad_tensors = [tensors], [grad_tensors]
     grad_tensors = grad_tensors or [None] * len(tensors)
     last = len(tensors) - 1
     for i, (tensor, gradient) in enumerate(zip(tensors, grad_tensors)):
         # the roots may share nodes: keep the graph until the last one has gone through it
-        _backward(tensor, gradient, retain_graph=retain_graph if i == last else True)
+        _backward(tensor, gradient, retain_graph if i == last else True, sink)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=False,  # type: ignore[no-untyped-def]
@@ -48,12 +51,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False,  # type: ignore
             def keep(g, position=position):  # type: ignore[no-untyped-def]
                 captured[position] = g.data.copy()
             hooks.append(t.register_hook(keep))
-    accumulate = _engine.accumulate_into_leaf
-    _engine.accumulate_into_leaf = sink
     try:
-        backward(outputs, grad_outputs, retain_graph=retain_graph)
+        _backward_all(outputs, grad_outputs, retain_graph, sink)
     finally:
-        _engine.accumulate_into_leaf = accumulate
         for handle in hooks:
             handle.remove()
     from ..tensor import Tensor

@@ -7,13 +7,17 @@ For a scalar loss L and a node y = f(x₁, …, xₙ), the chain rule says
 ``backward`` visits the nodes from the loss back to the leaves so that a node
 runs only when ∂L/∂y is complete (every consumer of y has added its share),
 asks it for the vector-Jacobian products, and adds each into its input's
-node, or into ``.grad`` when the input is a leaf. The order is found by
-counting each node's consumers first (Kahn's algorithm): no recursion, so
-graphs thousands of ops deep work.
+node, or into ``.grad`` when the input is a leaf. Every node carries the
+sequence number it got when forward made it, and a consumer is always made
+after what it consumes, so running the waiting nodes newest first (a heap, as
+PyTorch's engine does) is such an order: no recursion, so graphs thousands of
+ops deep work, and no pass over the graph before the walk.
 """
 
 from __future__ import annotations
 
+from heapq import heappop as _heappop
+from heapq import heappush as _heappush
 from typing import Any
 
 from ..backends import xp
@@ -26,25 +30,12 @@ _base_release = Function.release
 _new_tensor = object.__new__
 
 
-def _count_consumers(root: Any) -> dict[Any, int]:
-    """For every node reachable from ``root``: how many times its outputs are used."""
-    consumers = {root: 0}
-    stack = [root]
-    while stack:
-        for parent in stack.pop().parents:
-            if parent is not None:
-                upstream = parent._ctx
-                if upstream is not None:
-                    if upstream in consumers:
-                        consumers[upstream] += 1
-                    else:
-                        consumers[upstream] = 1
-                        stack.append(upstream)
-    return consumers
+def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
+             sink: Any = None) -> None:
+    """Accumulate ∂root/∂leaf (times ``gradient``) into ``leaf.grad`` for every leaf.
 
-
-def backward(root: Any, gradient: Any = None, retain_graph: bool = False) -> None:
-    """Accumulate ∂root/∂leaf (times ``gradient``) into ``leaf.grad`` for every leaf."""
+    ``sink(leaf, grad)``, when given, receives each leaf's gradient instead
+    (``autograd.grad``)."""
     if not root.requires_grad:
         raise RuntimeError(
             "backward(): this tensor does not require grad and has no grad_fn; "
@@ -52,20 +43,19 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False) -> Non
         )
     grad = _initial_gradient(root, gradient)
     node = root._ctx
+    to_leaf = accumulate_into_leaf if sink is None else sink
     if node is None:
-        accumulate_into_leaf(root, grad)
+        to_leaf(root, grad)
         return
-    consumers = _count_consumers(node)
+    # Nodes run newest first (by the sequence number each got when it was made): every
+    # consumer of a node was made after it, so ∂L/∂y is complete when the node runs. The
+    # waiting nodes sit in a heap; a chain (one new node, none waiting) skips the heap.
     pending: dict[Any, Any] = {node: _as_output_grads(node, root._output_index, grad)}
     pop_pending = pending.pop
-    ready = [node]
-    while ready:
-        node = ready.pop()
+    waiting: list[Any] = []
+    while True:
+        grad_output = pop_pending(node)
         parents = node.parents
-        grad_output = pop_pending(node, None)
-        if grad_output is None:  # no gradient reached this node: only release its inputs
-            _release_consumers(parents, consumers, ready)
-            continue
         if node.freed:
             raise RuntimeError(
                 f"{node.name}: trying to backward through the graph a second time; its saved "
@@ -105,31 +95,38 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False) -> Non
                 state["freed"] = True
             else:
                 node.release()
-        # Hand each input its share of ∂L/∂y, and count this node off its inputs' consumers.
+        trusted = node.exact_grad_shapes
+        found = None  # the first node that this one hands a gradient to for the first time
+        # Hand each input its share of ∂L/∂y (the Σ of the chain rule over its consumers).
         for parent, input_grad in zip(parents, input_grads):
-            if parent is None:
+            if parent is None or input_grad is None:
                 continue
+            if not trusted and input_grad.shape != parent.data.shape:
+                input_grad = _sum_to_shape(node, input_grad, parent.data.shape)
             upstream = parent._ctx
-            if input_grad is not None:
-                if input_grad.shape != parent.data.shape:
-                    input_grad = _sum_to_shape(node, input_grad, parent.data.shape)
-                if upstream is None:
-                    accumulate_into_leaf(parent, input_grad)
-                    continue
-                if upstream.n_outputs == 1:
-                    previous = pending.get(upstream)
-                    pending[upstream] = (input_grad if previous is None
-                                         else previous + input_grad)
-                else:
-                    _add_pending(pending, upstream, parent._output_index, input_grad)
-            elif upstream is None:
+            if upstream is None:
+                to_leaf(parent, input_grad)
                 continue
-            count = consumers[upstream] - 1
-            consumers[upstream] = count
-            if count == 0:
-                ready.append(upstream)
-        if len(input_grads) < len(parents):  # a backward that returned too few: still count
-            _release_consumers(parents[len(input_grads):], consumers, ready)
+            if upstream.n_outputs == 1:
+                previous = pending.get(upstream)
+                if previous is not None:
+                    pending[upstream] = previous + input_grad
+                    continue
+                pending[upstream] = input_grad
+            elif not _add_pending(pending, upstream, parent._output_index, input_grad):
+                continue
+            if found is None:
+                found = upstream
+            else:
+                _heappush(waiting, (-upstream.seq, upstream))
+        if found is not None:
+            if not waiting:
+                node = found
+                continue
+            _heappush(waiting, (-found.seq, found))
+        if not waiting:
+            return
+        node = _heappop(waiting)[1]
 
 
 def _sum_to_shape(node: Any, grad: Any, shape: tuple[int, ...]) -> Any:
@@ -148,16 +145,6 @@ def _sum_to_shape(node: Any, grad: Any, shape: tuple[int, ...]) -> Any:
     stretched = tuple(extra + i for i, n in enumerate(shape)
                       if n == 1 and grad.shape[extra + i] != 1)
     return grad.sum(axis=tuple(range(extra)) + stretched, keepdims=True).reshape(shape)
-
-
-def _release_consumers(parents: Any, consumers: dict[Any, int], ready: list[Any]) -> None:
-    """One consumer of each input node is done; a node with none left is ready to run."""
-    for parent in parents:
-        if parent is not None and parent._ctx is not None:
-            upstream = parent._ctx
-            consumers[upstream] -= 1
-            if consumers[upstream] == 0:
-                ready.append(upstream)
 
 
 def _initial_gradient(root: Any, gradient: Any) -> Any:
@@ -189,16 +176,15 @@ def _as_output_grads(node: Any, index: int, grad: Any) -> Any:
     return grads
 
 
-def _add_pending(pending: dict[Any, Any], node: Any, index: int, grad: Any) -> None:
-    """∂L/∂y accumulates over every consumer of y (the Σ of the chain rule)."""
-    if node.n_outputs == 1:
-        previous = pending.get(node)
-        pending[node] = grad if previous is None else previous + grad
-        return
+def _add_pending(pending: dict[Any, Any], node: Any, index: int, grad: Any) -> bool:
+    """∂L/∂y accumulates over every consumer of y, output by output, for a node of several
+    outputs; True when the node had no gradient yet (it must be scheduled)."""
     grads = pending.get(node)
-    if grads is None:
+    new = grads is None
+    if new:
         grads = pending[node] = [None] * node.n_outputs
     grads[index] = grad if grads[index] is None else grads[index] + grad
+    return new
 
 
 def _fill_missing(node: Any, grads: list[Any]) -> tuple[Any, ...]:

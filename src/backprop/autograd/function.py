@@ -16,6 +16,7 @@ in PyTorch (``ctx.save_for_backward``, ``ctx.saved_tensors``, ``Fn.apply``).
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from typing import Any
 
@@ -30,6 +31,7 @@ _new_tensor = object.__new__  # makes a Tensor without running __init__ (ops fil
 _ndarray = xp.ndarray
 _function_type = type(lambda: None)
 _weakref = weakref.ref
+_next_seq = itertools.count().__next__  # a node's sequence number: the engine runs newest first
 
 
 class Function:
@@ -39,8 +41,12 @@ class Function:
 
     # Filled in by ``apply`` when the output needs a gradient:
     parents: tuple[Any, ...]  # the input Tensors (None for inputs that need no grad)
+    seq: int  # when the node was made (see ``engine.backward``)
     n_outputs: int = 1
     freed = False
+    # Built-in ops return gradients of their inputs' shapes; a custom Function may return
+    # one of a broadcast shape, which the engine sums back (as PyTorch's engine does).
+    exact_grad_shapes = False
     output_hooks: Any = None  # {output index: [hook]} once register_hook is called on an output
 
     # An op whose backward reads its input arrays (x·y, ln x, A@B) or its output array
@@ -118,6 +124,7 @@ class Function:
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         if requires:
+            ctx.seq = _next_seq()
             ctx.n_outputs = len(outs)
             ctx._output_meta = [(o.shape, o.dtype) if isinstance(o, Tensor) else None
                                 for o in outs]
@@ -179,6 +186,8 @@ class Op(Function):
 
     Non-Tensor arguments (Python numbers, shapes) pass through as they are.
     """
+
+    exact_grad_shapes = True
 
     def vjp(self, grad_outputs: Any) -> Any:
         return self.backward(grad_outputs)
@@ -252,6 +261,7 @@ class Op(Function):
         result._output_index = 0
         if requires and grad_state.enabled:
             ctx.parents = parents
+            ctx.seq = _next_seq()
             result.requires_grad = True
             result._ctx = ctx
             if cls.saves_inputs:
@@ -269,6 +279,7 @@ class Op(Function):
         if not requires:
             return tuple(Tensor._make(o) for o in outs)
         ctx.parents = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in args)
+        ctx.seq = _next_seq()
         ctx.n_outputs = len(outs)
         ctx._output_meta = [(o.shape, o.dtype) for o in outs]
         if ctx.saves_inputs:
