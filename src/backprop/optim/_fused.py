@@ -92,6 +92,12 @@ class _Kernels:
                 return False
         return True
 
+    @property
+    def sgd_any_shape(self) -> Any:
+        """``sgd_any_shape(param, grad, buf, hyper, flags)``: the loop itself, for arrays
+        of any shape (``buf`` is ``param`` when there is none); no Python frame between."""
+        return self._m.sgd_any_shape
+
     def sgd(self, param: Any, grad: Any, buf: Any, hyper: Any, flags: int) -> None:
         flat = param.reshape(-1)
         self._m.sgd(flat, grad.reshape(-1), flat if buf is None else buf.reshape(-1), hyper,

@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 import numba
+import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
@@ -66,6 +67,19 @@ def sgd(param, grad, buf, hyper, flags):  # type: ignore[no-untyped-def]
             else:
                 g = b
         param[i] = fma(g, neg_lr, param[i])  # param.add_(g, alpha=-lr)
+
+
+@numba.njit(cache=True, nogil=True)
+def sgd_any_shape(param, grad, buf, hyper, flags):  # type: ignore[no-untyped-def]
+    """:func:`sgd` on arrays of any shape: ``param`` and ``buf`` C-contiguous, ``grad`` of
+    the same shape in any layout (its flat copy is made only when it is not contiguous).
+    Saves the caller two reshapes per parameter (the 2-2-2 benchmark's step is mostly such
+    fixed costs)."""
+    if grad.shape != param.shape or buf.shape != param.shape:
+        raise ValueError("SGD: the gradient or momentum buffer has another shape than the "
+                         "parameter")
+    n = param.size
+    sgd(param.reshape(n), np.ascontiguousarray(grad).reshape(n), buf.reshape(n), hyper, flags)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -77,6 +77,8 @@ class SGD(Optimizer):
         """Perform one update of every parameter that has a gradient."""
         loss = self._closure_loss(closure)
         kernels = _fused.kernels()
+        update = None if kernels is None else kernels.sgd_any_shape
+        fit = self.__dict__.setdefault("_fit_for_loop", {})  # {param: its array, checked}
         for group in self.param_groups:
             lr = group["lr"]
             momentum = group["momentum"]
@@ -85,7 +87,7 @@ class SGD(Optimizer):
             nesterov = group["nesterov"]
             maximize = group["maximize"]
             state = self.state
-            if kernels is not None:
+            if update is not None:
                 hyper, flags = self._fused_args(kernels, lr, momentum, dampening, weight_decay,
                                                 nesterov, maximize)
             for p in group["params"]:
@@ -98,13 +100,14 @@ class SGD(Optimizer):
                     entry = state[p].get("momentum_buffer")
                     if entry is not None:
                         buf = entry.data
-                if kernels is not None and kernels.supports(param, g, buf):
+                if (update is not None and (g.dtype is param.dtype or g.dtype == param.dtype)
+                        and (fit.get(p) is param or _fits(fit, p, param, buf))):
                     if momentum != 0 and buf is None:  # the loop copies g into it
                         buf = xp.empty_like(param)
                         state[p]["momentum_buffer"] = Tensor._make(buf)
-                        kernels.sgd(param, g, buf, hyper, flags | kernels.FIRST)
+                        update(param, g, buf, hyper, flags | kernels.FIRST)
                     else:
-                        kernels.sgd(param, g, buf, hyper, flags)
+                        update(param, g, param if buf is None else buf, hyper, flags)
                 else:
                     self._sgd_numpy(p, param, g, buf, lr, momentum, dampening, weight_decay,
                                     nesterov, maximize)
@@ -146,3 +149,13 @@ class SGD(Optimizer):
             else:
                 g = buf
         xp.subtract(param, xp.multiply(g, lr, out=self._scratch(param, 1)), out=param)
+
+
+def _fits(fit: dict[Any, Any], p: Tensor, param: Any, buf: Any) -> bool:
+    """Whether the compiled loop can update ``param`` in place (and ``buf``, if any);
+    remembered per parameter while ``p.data`` stays the same array."""
+    if not _fused.kernels().supports(param, buf):
+        return False
+    if buf is None:
+        fit[p] = param
+    return True
