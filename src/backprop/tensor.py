@@ -317,7 +317,9 @@ class Tensor:
                 self._hooks = []
             hooks = self._hooks
         else:
-            table = self._ctx.__dict__.setdefault("output_hooks", {})
+            table = self._ctx.output_hooks
+            if table is None:
+                table = self._ctx.output_hooks = {}
             hooks = table.setdefault(self._output_index, [])
         hooks.append(hook)
         return _HookHandle(hooks, hook)

@@ -53,6 +53,7 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
     pending: dict[Any, Any] = {node: _as_output_grads(node, root._output_index, grad)}
     pop_pending = pending.pop
     waiting: list[Any] = []
+    anomaly_on = anomaly_state.enabled
     while True:
         grad_output = pop_pending(node)
         parents = node.parents
@@ -75,7 +76,7 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
                         continue
                 if saved._version != version:
                     node.check_saved_versions()  # raises, naming the tensor
-        if anomaly_state.enabled:  # NaN/Inf checks, and no forward checks inside backward
+        if anomaly_on:  # NaN/Inf checks, and no forward checks inside backward
             input_grads = anomaly.checked_vjp(node, grad_output)
         else:
             input_grads = node.vjp(grad_output)
@@ -89,20 +90,15 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
             input_grads = _unshare(input_grads)
         if not retain_graph:
             if type(node).release is _base_release:  # Function.release, inlined
-                state = node.__dict__
-                state.clear()
-                state["parents"] = parents  # kept so that a second walk can name this node
-                state["freed"] = True
+                node.__dict__.clear()
+                node.freed = True
             else:
                 node.release()
-        trusted = node.exact_grad_shapes
         found = None  # the first node that this one hands a gradient to for the first time
         # Hand each input its share of ∂L/∂y (the Σ of the chain rule over its consumers).
         for parent, input_grad in zip(parents, input_grads):
             if parent is None or input_grad is None:
                 continue
-            if not trusted and input_grad.shape != parent.data.shape:
-                input_grad = _sum_to_shape(node, input_grad, parent.data.shape)
             upstream = parent._ctx
             if upstream is None:
                 to_leaf(parent, input_grad)
@@ -127,24 +123,6 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
         if not waiting:
             return
         node = _heappop(waiting)[1]
-
-
-def _sum_to_shape(node: Any, grad: Any, shape: tuple[int, ...]) -> Any:
-    """A gradient of a broadcast shape summed back to its input's ``shape`` (as PyTorch's
-    engine does for a custom Function's backward); any other shape is an error."""
-    try:
-        compatible = xp.broadcast_shapes(shape, grad.shape) == grad.shape
-    except ValueError:
-        compatible = False
-    if not compatible:
-        raise RuntimeError(
-            f"{node.name} returned a gradient of shape {grad.shape} for an "
-            f"input of shape {shape}"
-        )
-    extra = grad.ndim - len(shape)
-    stretched = tuple(extra + i for i, n in enumerate(shape)
-                      if n == 1 and grad.shape[extra + i] != 1)
-    return grad.sum(axis=tuple(range(extra)) + stretched, keepdims=True).reshape(shape)
 
 
 def _initial_gradient(root: Any, gradient: Any) -> Any:

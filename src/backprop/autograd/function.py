@@ -37,17 +37,18 @@ _next_seq = itertools.count().__next__  # a node's sequence number: the engine r
 class Function:
     """Base of every node. Subclass with static ``forward`` and ``backward`` (PyTorch's API)."""
 
-    derivative = ""  # the local derivative as a formula, e.g. "∂σ(x)/∂x = σ(x)(1 − σ(x))"
-
-    # Filled in by ``apply`` when the output needs a gradient:
+    # What the engine reads of every node, in slots (fast to read), all set by ``apply``
+    # when the output needs a gradient (``_link``); what an op saves goes in ``__dict__``.
+    __slots__ = ("parents", "seq", "n_outputs", "freed", "output_hooks", "_version_check",
+                 "__dict__")
     parents: tuple[Any, ...]  # the input Tensors (None for inputs that need no grad)
-    seq: int  # when the node was made (see ``engine.backward``)
-    n_outputs: int = 1
-    freed = False
-    # Built-in ops return gradients of their inputs' shapes; a custom Function may return
-    # one of a broadcast shape, which the engine sums back (as PyTorch's engine does).
-    exact_grad_shapes = False
-    output_hooks: Any = None  # {output index: [hook]} once register_hook is called on an output
+    seq: int  # when the node was made: the engine runs newest first
+    n_outputs: int
+    freed: bool  # saved values released after a backward
+    output_hooks: Any  # {output index: [hook]} once register_hook is called on an output
+    _version_check: Any  # [(input index or -1 for the output, tensor, version)] or None
+
+    derivative = ""  # the local derivative as a formula, e.g. "∂σ(x)/∂x = σ(x)(1 − σ(x))"
 
     # An op whose backward reads its input arrays (x·y, ln x, A@B) or its output array
     # (σ, tanh, eˣ) declares it: ``apply`` then records those tensors' versions and the
@@ -56,7 +57,15 @@ class Function:
     # and the other way round, so each is recorded only when the other needs a gradient.
     saves_inputs: bool | str = False
     saves_output = False
-    _version_check: Any = None  # [(input index or -1 for the output, tensor, version)]
+
+    def _link(self, parents: tuple[Any, ...], n_outputs: int = 1) -> None:
+        """Make this node part of the graph (its slots' first values)."""
+        self.parents = parents
+        self.seq = _next_seq()
+        self.n_outputs = n_outputs
+        self.freed = False
+        self.output_hooks = None
+        self._version_check = None
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
@@ -114,9 +123,9 @@ class Function:
         requires = grad_state.enabled and any(
             isinstance(a, Tensor) and a.requires_grad for a in args
         )
-        ctx.parents = tuple(  # set now, so that forward can read ctx.needs_input_grad
+        ctx._link(tuple(  # set now, so that forward can read ctx.needs_input_grad
             a if requires and isinstance(a, Tensor) and a.requires_grad else None for a in args
-        )
+        ))
         with no_grad():
             outputs = cls.forward(ctx, *args, **kwargs)
         if anomaly_state.enabled:
@@ -124,7 +133,6 @@ class Function:
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         if requires:
-            ctx.seq = _next_seq()
             ctx.n_outputs = len(outs)
             ctx._output_meta = [(o.shape, o.dtype) if isinstance(o, Tensor) else None
                                 for o in outs]
@@ -149,8 +157,14 @@ class Function:
                 f"{self.name}: backward returned {len(result)} gradients, "
                 f"forward took {len(self.parents)} inputs"
             )
-        return tuple(None if g is None else (g.data if isinstance(g, Tensor) else g)
-                     for g in result)
+        grads = []
+        for g, parent in zip(result, self.parents):
+            if g is not None:
+                g = g.data if isinstance(g, Tensor) else xp.asarray(g)
+                if parent is not None and g.shape != parent.data.shape:
+                    g = _sum_to_shape(self, g, parent.data.shape)
+            grads.append(g)
+        return tuple(grads)
 
     def check_saved_versions(self) -> None:
         """Raise if a tensor this op saved for backward was modified in place since."""
@@ -173,12 +187,10 @@ class Function:
                 )
 
     def release(self) -> None:
-        """Free what forward saved (after backward, unless ``retain_graph``)."""
-        state = self.__dict__
-        parents = state["parents"]
-        state.clear()
-        state["parents"] = parents  # kept so that a second walk can name this node
-        state["freed"] = True
+        """Free what forward saved (after backward, unless ``retain_graph``); ``parents``
+        stay, so that a second walk can name this node."""
+        self.__dict__.clear()
+        self.freed = True
 
 
 class Op(Function):
@@ -186,8 +198,6 @@ class Op(Function):
 
     Non-Tensor arguments (Python numbers, shapes) pass through as they are.
     """
-
-    exact_grad_shapes = True
 
     def vjp(self, grad_outputs: Any) -> Any:
         return self.backward(grad_outputs)
@@ -260,8 +270,11 @@ class Op(Function):
         result._hooks = None
         result._output_index = 0
         if requires and grad_state.enabled:
-            ctx.parents = parents
+            ctx.parents = parents  # ctx._link(parents), inlined
             ctx.seq = _next_seq()
+            ctx.n_outputs = 1
+            ctx.freed = False
+            ctx.output_hooks = ctx._version_check = None
             result.requires_grad = True
             result._ctx = ctx
             if cls.saves_inputs:
@@ -278,9 +291,8 @@ class Op(Function):
         """Several outputs (an LSTM layer's sequence and final states): one node, n outputs."""
         if not requires:
             return tuple(Tensor._make(o) for o in outs)
-        ctx.parents = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in args)
-        ctx.seq = _next_seq()
-        ctx.n_outputs = len(outs)
+        ctx._link(tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in args),
+                  len(outs))
         ctx._output_meta = [(o.shape, o.dtype) for o in outs]
         if ctx.saves_inputs:
             ctx._version_check = [
@@ -330,3 +342,21 @@ def _record_versions(ctx: Any, args: Any, result: Any) -> None:
         saved.append((-1, weakref.ref(result), result._version))
     if saved:
         ctx._version_check = saved
+
+
+def _sum_to_shape(node: Any, grad: Any, shape: tuple[int, ...]) -> Any:
+    """A gradient of a broadcast shape summed back to its input's ``shape`` (as PyTorch's
+    engine does for a custom Function's backward); any other shape is an error."""
+    try:
+        compatible = xp.broadcast_shapes(shape, grad.shape) == grad.shape
+    except ValueError:
+        compatible = False
+    if not compatible:
+        raise RuntimeError(
+            f"{node.name} returned a gradient of shape {grad.shape} for an "
+            f"input of shape {shape}"
+        )
+    extra = grad.ndim - len(shape)
+    stretched = tuple(extra + i for i, n in enumerate(shape)
+                      if n == 1 and grad.shape[extra + i] != 1)
+    return grad.sum(axis=tuple(range(extra)) + stretched, keepdims=True).reshape(shape)
