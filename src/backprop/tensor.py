@@ -320,6 +320,7 @@ class Tensor:
             table = self._ctx.output_hooks
             if table is None:
                 table = self._ctx.output_hooks = {}
+                self._ctx.plain = False
             hooks = table.setdefault(self._output_index, [])
         hooks.append(hook)
         return _HookHandle(hooks, hook)

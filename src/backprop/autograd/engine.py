@@ -23,10 +23,8 @@ from typing import Any
 from ..backends import xp
 from . import anomaly
 from .anomaly import anomaly_state
-from .function import Function
 
 Tensor: Any = None  # set by backprop.tensor
-_base_release = Function.release
 _new_tensor = object.__new__
 
 
@@ -52,21 +50,13 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
     # waiting nodes sit in a heap; a chain (one new node, none waiting) skips the heap.
     pending: dict[Any, Any] = {node: _as_output_grads(node, root._output_index, grad)}
     pop_pending = pending.pop
+    get_pending = pending.get
     waiting: list[Any] = []
     anomaly_on = anomaly_state.enabled
     while True:
         grad_output = pop_pending(node)
-        parents = node.parents
-        if node.freed:
-            raise RuntimeError(
-                f"{node.name}: trying to backward through the graph a second time; its saved "
-                "values were freed after the first backward. Call backward(retain_graph=True) "
-                "the first time to keep them."
-            )
-        if node.n_outputs > 1:
-            grad_output = _fill_missing(node, grad_output)
-        if node.output_hooks:
-            grad_output = _run_output_hooks(node, node.output_hooks, grad_output)
+        if not node.plain:  # freed, several outputs, or hooks on an output
+            grad_output = _prepare(node, grad_output)
         checks = node._version_check
         if checks is not None:  # forward saved tensors: still unmodified? (inlined)
             for index, saved, version in checks:
@@ -80,41 +70,56 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
             input_grads = anomaly.checked_vjp(node, grad_output)
         else:
             input_grads = node.vjp(grad_output)
-        if type(input_grads) is not tuple:
-            input_grads = (input_grads,)
-        elif len(input_grads) == 2:  # the common binary op, without a call
-            first = input_grads[0]
-            if first is input_grads[1] and first is not None:
-                input_grads = (first, first.copy())
-        elif len(input_grads) > 2 and _shared(input_grads):
-            input_grads = _unshare(input_grads)
+        parents = node.parents
         if not retain_graph:
-            if type(node).release is _base_release:  # Function.release, inlined
-                node.__dict__.clear()
-                node.freed = True
+            node.release()
+        if type(input_grads) is not tuple:  # one input: no loop
+            parent = parents[0]
+            if parent is None or input_grads is None:
+                pairs: Any = ()
             else:
-                node.release()
-        found = None  # the first node that this one hands a gradient to for the first time
+                upstream = parent._ctx
+                if upstream is None:
+                    to_leaf(parent, input_grads)
+                    pairs = ()
+                else:
+                    previous = get_pending(upstream)
+                    if previous is None and upstream.n_outputs == 1 and not waiting:
+                        pending[upstream] = input_grads  # a chain: run it next
+                        node = upstream
+                        continue
+                    pairs = ((parent, input_grads),)
+        else:
+            if len(input_grads) == 2:  # the common binary op, without a call
+                first = input_grads[0]
+                if first is input_grads[1] and first is not None:
+                    input_grads = (first, first.copy())
+            elif len(input_grads) > 2 and _shared(input_grads):
+                input_grads = _unshare(input_grads)
+            pairs = zip(parents, input_grads)
         # Hand each input its share of ∂L/∂y (the Σ of the chain rule over its consumers).
-        for parent, input_grad in zip(parents, input_grads):
+        found = None  # the first node that this one hands a gradient to for the first time
+        for parent, input_grad in pairs:
             if parent is None or input_grad is None:
                 continue
             upstream = parent._ctx
             if upstream is None:
                 to_leaf(parent, input_grad)
                 continue
-            if upstream.n_outputs == 1:
-                previous = pending.get(upstream)
-                if previous is not None:
-                    pending[upstream] = previous + input_grad
-                    continue
-                pending[upstream] = input_grad
-            elif not _add_pending(pending, upstream, parent._output_index, input_grad):
-                continue
-            if found is None:
-                found = upstream
+            previous = get_pending(upstream)
+            if previous is None:
+                if upstream.n_outputs == 1:
+                    pending[upstream] = input_grad
+                else:
+                    _add_pending(pending, upstream, parent._output_index, input_grad)
+                if found is None:
+                    found = upstream
+                else:
+                    _heappush(waiting, (-upstream.seq, upstream))
+            elif type(previous) is list:  # a node of several outputs
+                _add_pending(pending, upstream, parent._output_index, input_grad)
             else:
-                _heappush(waiting, (-upstream.seq, upstream))
+                pending[upstream] = previous + input_grad
         if found is not None:
             if not waiting:
                 node = found
@@ -123,6 +128,22 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
         if not waiting:
             return
         node = _heappop(waiting)[1]
+
+
+def _prepare(node: Any, grad_output: Any) -> Any:
+    """The rare cases before a node runs: a freed graph (an error), outputs that received
+    no gradient (zeros), hooks on the node's outputs."""
+    if node.freed:
+        raise RuntimeError(
+            f"{node.name}: trying to backward through the graph a second time; its saved "
+            "values were freed after the first backward. Call backward(retain_graph=True) "
+            "the first time to keep them."
+        )
+    if node.n_outputs > 1:
+        grad_output = _fill_missing(node, grad_output)
+    if node.output_hooks:
+        grad_output = _run_output_hooks(node, node.output_hooks, grad_output)
+    return grad_output
 
 
 def _initial_gradient(root: Any, gradient: Any) -> Any:
@@ -154,15 +175,13 @@ def _as_output_grads(node: Any, index: int, grad: Any) -> Any:
     return grads
 
 
-def _add_pending(pending: dict[Any, Any], node: Any, index: int, grad: Any) -> bool:
+def _add_pending(pending: dict[Any, Any], node: Any, index: int, grad: Any) -> None:
     """∂L/∂y accumulates over every consumer of y, output by output, for a node of several
-    outputs; True when the node had no gradient yet (it must be scheduled)."""
+    outputs."""
     grads = pending.get(node)
-    new = grads is None
-    if new:
+    if grads is None:
         grads = pending[node] = [None] * node.n_outputs
     grads[index] = grad if grads[index] is None else grads[index] + grad
-    return new
 
 
 def _fill_missing(node: Any, grads: list[Any]) -> tuple[Any, ...]:

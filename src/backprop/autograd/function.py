@@ -39,10 +39,11 @@ class Function:
 
     # What the engine reads of every node, in slots (fast to read), all set by ``apply``
     # when the output needs a gradient (``_link``); what an op saves goes in ``__dict__``.
-    __slots__ = ("parents", "seq", "n_outputs", "freed", "output_hooks", "_version_check",
-                 "__dict__")
+    __slots__ = ("parents", "seq", "plain", "n_outputs", "freed", "output_hooks",
+                 "_version_check", "__dict__")
     parents: tuple[Any, ...]  # the input Tensors (None for inputs that need no grad)
     seq: int  # when the node was made: the engine runs newest first
+    plain: bool  # one output, no hooks on it, not freed: the engine's common case
     n_outputs: int
     freed: bool  # saved values released after a backward
     output_hooks: Any  # {output index: [hook]} once register_hook is called on an output
@@ -62,6 +63,7 @@ class Function:
         """Make this node part of the graph (its slots' first values)."""
         self.parents = parents
         self.seq = _next_seq()
+        self.plain = n_outputs == 1
         self.n_outputs = n_outputs
         self.freed = False
         self.output_hooks = None
@@ -134,6 +136,7 @@ class Function:
         outs = (outputs,) if single else outputs
         if requires:
             ctx.n_outputs = len(outs)
+            ctx.plain = ctx.n_outputs == 1
             ctx._output_meta = [(o.shape, o.dtype) if isinstance(o, Tensor) else None
                                 for o in outs]
             skip = getattr(ctx, "_non_differentiable", ())
@@ -191,6 +194,7 @@ class Function:
         stay, so that a second walk can name this node."""
         self.__dict__.clear()
         self.freed = True
+        self.plain = False
 
 
 class Op(Function):
@@ -272,6 +276,7 @@ class Op(Function):
         if requires and grad_state.enabled:
             ctx.parents = parents  # ctx._link(parents), inlined
             ctx.seq = _next_seq()
+            ctx.plain = True
             ctx.n_outputs = 1
             ctx.freed = False
             ctx.output_hooks = ctx._version_check = None
