@@ -20,7 +20,7 @@ from heapq import heappop as _heappop
 from heapq import heappush as _heappush
 from typing import Any
 
-from ..backends import xp
+from ..backends import scalar_one, xp
 from . import anomaly
 from .anomaly import anomaly_state
 
@@ -155,8 +155,8 @@ def _initial_gradient(root: Any, gradient: Any) -> Any:
                 "(e.g. loss.sum().backward() or y.backward(bp.ones_like(y)))"
             )
         data = root.data
-        if data.ndim == 0:  # ∂L/∂L = 1 (np.array is the cheapest way to make it)
-            return xp.array(1, dtype=data.dtype)
+        if data.ndim == 0:  # ∂L/∂L = 1: one read-only array per dtype (ops copy, not write)
+            return scalar_one(data.dtype)
         return xp.ones(data.shape, data.dtype)
     data = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
     if data.shape != root.data.shape:

@@ -13,7 +13,9 @@ from typing import Any
 
 from .numpy_backend import xp
 
-__all__ = ["xp", "get_array_module", "is_array"]
+__all__ = ["xp", "get_array_module", "is_array", "scalar_one"]
+
+_ONES: dict[Any, Any] = {}
 
 
 def get_array_module(*arrays: Any) -> Any:
@@ -30,3 +32,14 @@ def get_array_module(*arrays: Any) -> Any:
 def is_array(value: Any) -> bool:
     """True for an array of any backend (NumPy's ``ndarray`` today)."""
     return isinstance(value, xp.ndarray)
+
+
+def scalar_one(dtype: Any) -> Any:
+    """1 as a read-only 0-d array of ``dtype``, made once per dtype. ``one - x`` with it
+    skips NumPy's conversion of a Python number (half the cost of ``1 - x`` on a small
+    array), and the engine starts a scalar's backward from it (∂L/∂L = 1)."""
+    one = _ONES.get(dtype)
+    if one is None:
+        one = _ONES[dtype] = xp.ones((), dtype)
+        one.flags.writeable = False
+    return one

@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from ..autograd.function import Op
-from ..backends import xp
+from ..backends import scalar_one, xp
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -243,7 +243,7 @@ class Tanh(Op):
 
     def backward(ctx, grad: Any) -> Any:
         out = ctx.out
-        return grad * (1 - out * out)
+        return grad * (scalar_one(out.dtype) - out * out)
 
 
 class Sigmoid(Op):
@@ -262,7 +262,7 @@ class Sigmoid(Op):
 
     def backward(ctx, grad: Any) -> Any:
         out = ctx.out
-        local = 1 - out  # σ(1 − σ), then times the incoming gradient, in one buffer
+        local = scalar_one(out.dtype) - out  # σ(1 − σ), then times the gradient, in one buffer
         local *= out
         local *= grad
         return local
