@@ -717,7 +717,7 @@ class Tensor:
             self._rebase(mv.SetItem.apply(self._old(), value, index=index))
             return
         self.data[index] = value.data if isinstance(value, Tensor) else value
-        self._version += 1
+        self._written_in_place()
 
     # --- in-place updates ---------------------------------------------------------------
     # Without grad (initialisation, optimizers under no_grad) they write into the array.
@@ -757,8 +757,16 @@ class Tensor:
     def _inplace(self, result: Any) -> Tensor:
         self._check_inplace()
         self.data[...] = result
-        self._version += 1
+        self._written_in_place()
         return self
+
+    def _written_in_place(self) -> None:
+        """This tensor's array was just changed in place: a new version; and if the op
+        that made it saved that array for backward, the engine must now check it."""
+        self._version += 1
+        ctx = self._ctx
+        if ctx is not None and ctx.saves_output and ctx.n_outputs == 1 and not ctx.freed:
+            function.watch_output(ctx, self)
 
     def zero_(self) -> Tensor:
         return self.fill_(0)

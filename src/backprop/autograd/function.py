@@ -283,9 +283,7 @@ class Op(Function):
             result.requires_grad = True
             result._ctx = ctx
             if cls.saves_inputs:
-                _record_versions(ctx, args, result)
-            elif cls.saves_output:  # σ, tanh, eˣ, relu: only the new output, at version 0
-                ctx._version_check = ((-1, _weakref(result), 0),)
+                _record_versions(ctx, args)
         else:
             result.requires_grad = False
             result._ctx = None
@@ -321,13 +319,13 @@ def _broadcast_error(cls: Any, arrays: list[Any]) -> RuntimeError:
     return RuntimeError(f"{cls.__name__}: shapes {listed} cannot be broadcast together{detail}")
 
 
-def _record_versions(ctx: Any, args: Any, result: Any) -> None:
+def _record_versions(ctx: Any, args: Any) -> None:
     """Remember the versions of the tensors forward saved, for ``check_saved_versions``."""
     rule = ctx.saves_inputs
     if rule == "cross":
         parents = ctx.parents
         first, second = args[0], args[1]
-        if parents[0] is not None and parents[1] is not None and not ctx.saves_output:
+        if parents[0] is not None and parents[1] is not None:
             # the common case, both factors need a gradient: one tuple, no list
             ctx._version_check = ((0, first, first._version), (1, second, second._version))
             return
@@ -343,10 +341,19 @@ def _record_versions(ctx: Any, args: Any, result: Any) -> None:
                 saved.append((index, arg, arg._version))
     else:
         saved = []
-    if ctx.saves_output:
-        saved.append((-1, weakref.ref(result), result._version))
     if saved:
         ctx._version_check = saved
+
+
+def watch_output(ctx: Any, output: Any) -> None:
+    """``output``, made by ``ctx`` (an op that saves its output: σ, tanh, eˣ, ...), is being
+    written in place: from now on the engine checks its version before ``ctx`` runs. (Its
+    version was 0 when the op made it; nothing is recorded until a write, so the common
+    case, no write, costs nothing.)"""
+    checks = list(ctx._version_check or ())
+    if all(index >= 0 for index, _, _ in checks):
+        checks.append((-1, _weakref(output), 0))
+        ctx._version_check = tuple(checks)
 
 
 def _sum_to_shape(node: Any, grad: Any, shape: tuple[int, ...]) -> Any:
