@@ -123,8 +123,14 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (self._forward_pre_hooks or self._forward_hooks):  # no hooks: forward alone
+        # No module has had a hook yet (a flag set by the first registration): no look-ups.
+        if _hooks_registered and (self._forward_pre_hooks or self._forward_hooks):
+            return self._call_with_hooks(args, kwargs)
+        if kwargs:
             return self.forward(*args, **kwargs)
+        return self.forward(*args)
+
+    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if self._forward_pre_hooks:
             for hook in list(self._forward_pre_hooks.values()):
                 changed = hook(self, args)
@@ -321,12 +327,17 @@ class Module:
         return sorted(set(super().__dir__()))
 
 
+_hooks_registered = False  # becomes True for good at the first hook registration
+
+
 class _RemovableHandle:
     """Returned by hook registration: ``remove()`` unregisters the hook."""
 
     _next_id = 0
 
     def __init__(self, table: OrderedDict[int, Any], hook: Callable[..., Any]) -> None:
+        global _hooks_registered
+        _hooks_registered = True
         _RemovableHandle._next_id += 1
         self.id = _RemovableHandle._next_id
         self.table = table

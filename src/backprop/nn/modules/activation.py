@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...ops import elementwise as _ew
 from .. import functional as F
 from ..module import Module
+
+_sigmoid, _tanh, _relu = _ew.Sigmoid.apply, _ew.Tanh.apply, _ew.ReLU.apply
 
 
 class Sigmoid(Module):
@@ -21,7 +24,7 @@ class Sigmoid(Module):
     """
 
     def forward(self, input: Any) -> Any:  # noqa: A002
-        return F.sigmoid(input)
+        return _sigmoid(input)  # F.sigmoid, without its frame
 
 
 class Tanh(Module):
@@ -37,7 +40,7 @@ class Tanh(Module):
     """
 
     def forward(self, input: Any) -> Any:  # noqa: A002
-        return F.tanh(input)
+        return _tanh(input)  # F.tanh, without its frame
 
 
 class ReLU(Module):
@@ -57,7 +60,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Any) -> Any:  # noqa: A002
-        return F.relu(input)
+        return _relu(input)  # F.relu, without its frame
 
 
 class LeakyReLU(Module):

@@ -6,7 +6,7 @@ from typing import Any
 
 from ...backends import xp
 from ...dtypes import default_dtype
-from .. import functional as F
+from ...ops.matmul import Linear as _LinearOp
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
@@ -53,11 +53,17 @@ class Linear(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input: Any) -> Any:  # noqa: A002
-        return F.linear(input, self.weight, self.bias)
+        bias = self.bias  # F.linear, without its frame (this runs once per layer per step)
+        if bias is None:
+            return _linear(input, self.weight)
+        return _linear(input, self.weight, bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+_linear = _LinearOp.apply
 
 
 class Identity(Module):
