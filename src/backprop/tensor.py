@@ -72,6 +72,35 @@ def _pair(a: Tensor, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
     return _promote(a, b, true_divide)
 
 
+def _arithmetic(op: Any, reflected: bool = False) -> Any:
+    """The operator ``a ∘ b`` (``b ∘ a`` when ``reflected``) for ``op``: operands of one
+    dtype, or a floating tensor and a Python number, go straight to the op; anything
+    else through :func:`_pair` (PyTorch's type promotion). One frame per operator call."""
+    apply = op.apply
+
+    if reflected:  # other ∘ self, where other is not a Tensor
+        def operator(self: Tensor, other: Any) -> Tensor:
+            kind = type(other)
+            if (kind is float or kind is int) and self.data.dtype.kind == "f":
+                return apply(other, self)
+            x, y = _pair(self, other)
+            return apply(y, x)
+    else:
+        def operator(self: Tensor, other: Any) -> Tensor:
+            kind = type(other)
+            if kind is Tensor:
+                if other.data.dtype is self.data.dtype:
+                    return apply(self, other)
+            elif (kind is float or kind is int) and self.data.dtype.kind == "f":
+                return apply(self, other)
+            return apply(*_pair(self, other))
+
+    operator.__name__ = f"__{'r' if reflected else ''}{op.__name__.lower()}__"
+    return operator
+
+
+_pow_scalar = ew.PowScalar.apply
+_sum_all = rd.Sum.apply
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
@@ -370,26 +399,12 @@ class Tensor:
             )
 
     # --- arithmetic -------------------------------------------------------------------
-    def __add__(self, other: Any) -> Tensor:
-        return ew.Add.apply(*_pair(self, other))
-
-    def __radd__(self, other: Any) -> Tensor:
-        x, y = _pair(self, other)
-        return ew.Add.apply(y, x)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return ew.Sub.apply(*_pair(self, other))
-
-    def __rsub__(self, other: Any) -> Tensor:
-        x, y = _pair(self, other)
-        return ew.Sub.apply(y, x)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return ew.Mul.apply(*_pair(self, other))
-
-    def __rmul__(self, other: Any) -> Tensor:
-        x, y = _pair(self, other)
-        return ew.Mul.apply(y, x)
+    __add__ = _arithmetic(ew.Add)
+    __radd__ = _arithmetic(ew.Add, reflected=True)
+    __sub__ = _arithmetic(ew.Sub)
+    __rsub__ = _arithmetic(ew.Sub, reflected=True)
+    __mul__ = _arithmetic(ew.Mul)
+    __rmul__ = _arithmetic(ew.Mul, reflected=True)
 
     def __truediv__(self, other: Any) -> Tensor:
         return ew.Div.apply(*_pair(self, other, True))
@@ -399,6 +414,9 @@ class Tensor:
         return ew.Div.apply(y, x)
 
     def __pow__(self, exponent: Any) -> Tensor:
+        kind = type(exponent)
+        if (kind is float or kind is int) and self.data.dtype.kind == "f":
+            return _pow_scalar(self, exponent)  # x ** 2: no type promotion to work out
         x, exponent = _pair(self, exponent)
         if isinstance(exponent, Tensor):
             return ew.Pow.apply(x, exponent)
@@ -541,6 +559,8 @@ class Tensor:
 
     # --- reductions -------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: _bool = False, dtype: Any = None) -> Tensor:
+        if dim is None and not keepdim and dtype is None:
+            return _sum_all(self)  # loss.sum(): no keywords to pass on
         source = self if dtype is None else self.type(dtype)
         return rd.Sum.apply(source, dim=dim, keepdim=keepdim)
 

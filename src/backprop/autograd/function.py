@@ -256,7 +256,7 @@ class Op(Function):
                 parents.append(None)
             parents = tuple(parents)
         try:
-            out = ctx.forward(*arrays, **params)
+            out = ctx.forward(*arrays, **params) if params else ctx.forward(*arrays)
         except ValueError as error:
             if "broadcast" not in str(error):
                 raise

@@ -65,13 +65,17 @@ class Sum(Op):
 
     def forward(ctx, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
         ctx.shape, ctx.keepdim = x.shape, keepdim
-        if dim is None and not keepdim:  # the common loss.sum(): no axes to normalise
-            ctx.dims = tuple(range(x.ndim))
-            return xp.asarray(x.sum())
+        if dim is None and not keepdim:  # the common loss.sum(): every axis, none to check
+            ctx.dims = None if x.size <= SMALL else tuple(range(x.ndim))
+            return xp.asarray(xp.add.reduce(x, axis=None))
         ctx.dims = dims = normalize_dims(dim, x.ndim)
         return xp.asarray(x.sum(axis=dims, keepdims=keepdim))
 
     def backward(ctx, grad: Any) -> Any:
+        if ctx.dims is None:  # a scalar spread over the (small) input's shape
+            out = xp.empty(ctx.shape, grad.dtype)
+            out[...] = grad
+            return out
         return spread(grad, ctx.shape, ctx.dims, ctx.keepdim)
 
 
