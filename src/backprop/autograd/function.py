@@ -282,8 +282,9 @@ class Op(Function):
             ctx.output_hooks = ctx._version_check = None
             result.requires_grad = True
             result._ctx = ctx
-            if cls.saves_inputs:
-                _record_versions(ctx, args)
+            rule = cls.saves_inputs
+            if rule:
+                ctx._version_check = _saved_versions(rule, args, parents)
         else:
             result.requires_grad = False
             result._ctx = None
@@ -319,30 +320,25 @@ def _broadcast_error(cls: Any, arrays: list[Any]) -> RuntimeError:
     return RuntimeError(f"{cls.__name__}: shapes {listed} cannot be broadcast together{detail}")
 
 
-def _record_versions(ctx: Any, args: Any) -> None:
-    """Remember the versions of the tensors forward saved, for ``check_saved_versions``."""
-    rule = ctx.saves_inputs
-    if rule == "cross":
-        parents = ctx.parents
+def _saved_versions(rule: Any, args: Any, parents: Any) -> Any:
+    """What ``check_saved_versions`` compares later: ``(input index, tensor, version)`` for
+    each tensor input that forward saved (by ``rule``, an op's ``saves_inputs``), or None."""
+    if rule == "cross":  # input 0 is read for input 1's gradient, and the other way round
         first, second = args[0], args[1]
-        if parents[0] is not None and parents[1] is not None:
-            # the common case, both factors need a gradient: one tuple, no list
-            ctx._version_check = ((0, first, first._version), (1, second, second._version))
-            return
-        saved = []
-        if parents[1] is not None and isinstance(first, Tensor):
-            saved.append((0, first, first._version))
-        if parents[0] is not None and isinstance(second, Tensor):
-            saved.append((1, second, second._version))
-    elif rule:
-        saved = []
-        for index, arg in enumerate(args):
-            if isinstance(arg, Tensor):
-                saved.append((index, arg, arg._version))
-    else:
-        saved = []
-    if saved:
-        ctx._version_check = saved
+        if parents[0] is not None:
+            if parents[1] is not None:  # the common case: both factors need a gradient
+                return ((0, first, first._version), (1, second, second._version))
+            return ((1, second, second._version),) if isinstance(second, Tensor) else None
+        if isinstance(first, Tensor):  # (a node exists, so input 1 needs a gradient)
+            return ((0, first, first._version),)
+        return None
+    first = args[0]
+    if len(args) == 1:
+        return ((0, first, first._version),)
+    if len(args) == 2 and isinstance(first, Tensor) and not isinstance(args[1], Tensor):
+        return ((0, first, first._version),)  # x ** c, x / c, ...
+    return tuple((index, arg, arg._version) for index, arg in enumerate(args)
+                 if isinstance(arg, Tensor)) or None
 
 
 def watch_output(ctx: Any, output: Any) -> None:
