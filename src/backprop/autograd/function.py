@@ -211,6 +211,14 @@ class Op(Function):
         backward = cls.__dict__.get("backward")
         if type(backward) is _function_type and "vjp" not in cls.__dict__:
             cls.vjp = backward  # the engine calls backward directly: one call less per node
+        if "apply" not in cls.__dict__:
+            # Each op class gets its own copy of ``apply``'s code: CPython specialises
+            # attribute access per code object, for one type at a time, so a shared copy
+            # (one ctx type after another) would miss its caches on every call.
+            shared = Op.__dict__["apply"].__func__
+            cls.apply = classmethod(_function_type(
+                shared.__code__.replace(), shared.__globals__, shared.__name__,
+                shared.__defaults__, shared.__closure__))
 
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:
