@@ -13,7 +13,7 @@ import numbers
 from typing import Any
 
 from . import dtypes
-from .autograd import engine, function
+from .autograd import engine, function, versions
 from .autograd.grad_mode import grad_state
 from .backends import xp
 from .ops import elementwise as ew
@@ -786,7 +786,7 @@ class Tensor:
         self._version += 1
         ctx = self._ctx
         if ctx is not None and ctx.saves_output and ctx.n_outputs == 1 and not ctx.freed:
-            function.watch_output(ctx, self)
+            versions.watch_output(ctx, self)
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
@@ -904,5 +904,4 @@ def _cat_fn(tensors: Any, dim: int) -> Tensor:
     return mv.Cat.apply(*tensors, dim=dim)
 
 
-function.Tensor = Tensor
-engine.Tensor = Tensor
+function.Tensor = versions.Tensor = engine.Tensor = Tensor

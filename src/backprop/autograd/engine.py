@@ -21,7 +21,6 @@ from heapq import heappush as _heappush
 from typing import Any
 
 from ..backends import scalar_one, xp
-from . import anomaly
 from .anomaly import anomaly_state
 
 Tensor: Any = None  # set by backprop.tensor
@@ -55,24 +54,8 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
     anomaly_on = anomaly_state.enabled
     while True:
         grad_output = pop_pending(node)
-        if not node.plain:  # freed, several outputs, or hooks on an output
-            grad_output = _prepare(node, grad_output)
-        checks = node._version_check
-        if checks is not None:  # forward saved tensors: still unmodified? (inlined)
-            for index, saved, version in checks:
-                if index < 0:
-                    saved = saved()  # the output, held weakly
-                    if saved is None:
-                        continue
-                if saved._version != version:
-                    node.check_saved_versions()  # raises, naming the tensor
-        if anomaly_on:  # NaN/Inf checks, and no forward checks inside backward
-            input_grads = anomaly.checked_vjp(node, grad_output)
-        else:
-            input_grads = node.vjp(grad_output)
+        input_grads = node.run_backward(grad_output, retain_graph, anomaly_on)
         parents = node.parents
-        if not retain_graph:
-            node.release()
         if type(input_grads) is not tuple:  # one input: no loop
             parent = parents[0]
             if parent is None or input_grads is None:
@@ -130,7 +113,7 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
         node = _heappop(waiting)[1]
 
 
-def _prepare(node: Any, grad_output: Any) -> Any:
+def prepare(node: Any, grad_output: Any) -> Any:
     """The rare cases before a node runs: a freed graph (an error), outputs that received
     no gradient (zeros), hooks on the node's outputs."""
     if node.freed:

@@ -17,21 +17,35 @@ in PyTorch (``ctx.save_for_backward``, ``ctx.saved_tensors``, ``Fn.apply``).
 from __future__ import annotations
 
 import itertools
-import weakref
 from typing import Any
 
 from ..backends import xp
 from . import anomaly as _anomaly
+from . import engine as _engine
 from .anomaly import anomaly_state
 from .grad_mode import grad_state, no_grad
+from .versions import saved_versions
 
 # Set by backprop.tensor at import time (avoids an import cycle).
 Tensor: Any = None
 _new_tensor = object.__new__  # makes a Tensor without running __init__ (ops fill its slots)
 _ndarray = xp.ndarray
 _function_type = type(lambda: None)
-_weakref = weakref.ref
 _next_seq = itertools.count().__next__  # a node's sequence number: the engine runs newest first
+
+
+def _own_copy(cls: Any, name: str) -> None:
+    """Give ``cls`` its own copy of the method ``name`` it inherits (same code, a new code
+    object, so its own attribute caches), unless it defines one."""
+    if name in cls.__dict__:
+        return
+    inherited = getattr(cls, name)
+    is_classmethod = hasattr(inherited, "__self__")
+    shared = inherited.__func__ if is_classmethod else inherited
+    copy = _function_type(shared.__code__.replace(), shared.__globals__, shared.__name__,
+                          shared.__defaults__, shared.__closure__)
+    copy.__doc__, copy.__qualname__ = shared.__doc__, shared.__qualname__
+    setattr(cls, name, classmethod(copy) if is_classmethod else copy)
 
 
 class Function:
@@ -196,6 +210,43 @@ class Function:
         self.freed = True
         self.plain = False
 
+    def run_backward(self, grad_output: Any, retain_graph: bool, anomaly_on: bool) -> Any:
+        """The engine's work at this node: the checks, the vector-Jacobian product, then
+        the release of what forward saved. Returns the input gradients.
+
+        Every node class runs its own copy of this code (see ``__init_subclass__``), so
+        the attribute reads below stay specialised for one type."""
+        if not self.plain:  # freed, several outputs, or hooks on an output
+            grad_output = _engine.prepare(self, grad_output)
+        checks = self._version_check
+        if checks is not None:  # forward saved tensors: still unmodified?
+            for index, saved, version in checks:
+                if index < 0:
+                    saved = saved()  # the output, held weakly
+                    if saved is None:
+                        continue
+                if saved._version != version:
+                    self.check_saved_versions()  # raises, naming the tensor
+        if anomaly_on:  # NaN/Inf checks, and no forward checks inside backward
+            input_grads = _anomaly.checked_vjp(self, grad_output)
+        else:
+            input_grads = self.vjp(grad_output)
+        if not retain_graph:
+            if type(self).release is _base_release:  # (inlined)
+                self.__dict__.clear()
+                self.freed = True
+                self.plain = False
+            else:
+                self.release()
+        return input_grads
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _own_copy(cls, "run_backward")
+
+
+_base_release = Function.release
+
 
 class Op(Function):
     """A built-in op: ``forward(ctx, *arrays, **params)`` and ``backward(ctx, grad)`` on arrays.
@@ -211,14 +262,10 @@ class Op(Function):
         backward = cls.__dict__.get("backward")
         if type(backward) is _function_type and "vjp" not in cls.__dict__:
             cls.vjp = backward  # the engine calls backward directly: one call less per node
-        if "apply" not in cls.__dict__:
-            # Each op class gets its own copy of ``apply``'s code: CPython specialises
-            # attribute access per code object, for one type at a time, so a shared copy
-            # (one ctx type after another) would miss its caches on every call.
-            shared = Op.__dict__["apply"].__func__
-            cls.apply = classmethod(_function_type(
-                shared.__code__.replace(), shared.__globals__, shared.__name__,
-                shared.__defaults__, shared.__closure__))
+        # Each op class gets its own copy of ``apply``'s code: CPython specialises
+        # attribute access per code object, for one type at a time, so a shared copy
+        # (one ctx type after another) would miss its caches on every call.
+        _own_copy(cls, "apply")
 
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:
@@ -292,7 +339,7 @@ class Op(Function):
             result._ctx = ctx
             rule = cls.saves_inputs
             if rule:
-                ctx._version_check = _saved_versions(rule, args, parents)
+                ctx._version_check = saved_versions(rule, args, parents)
         else:
             result.requires_grad = False
             result._ctx = None
@@ -326,38 +373,6 @@ def _broadcast_error(cls: Any, arrays: list[Any]) -> RuntimeError:
                 break
     listed = " and ".join(str(s) for s in shapes)
     return RuntimeError(f"{cls.__name__}: shapes {listed} cannot be broadcast together{detail}")
-
-
-def _saved_versions(rule: Any, args: Any, parents: Any) -> Any:
-    """What ``check_saved_versions`` compares later: ``(input index, tensor, version)`` for
-    each tensor input that forward saved (by ``rule``, an op's ``saves_inputs``), or None."""
-    if rule == "cross":  # input 0 is read for input 1's gradient, and the other way round
-        first, second = args[0], args[1]
-        if parents[0] is not None:
-            if parents[1] is not None:  # the common case: both factors need a gradient
-                return ((0, first, first._version), (1, second, second._version))
-            return ((1, second, second._version),) if isinstance(second, Tensor) else None
-        if isinstance(first, Tensor):  # (a node exists, so input 1 needs a gradient)
-            return ((0, first, first._version),)
-        return None
-    first = args[0]
-    if len(args) == 1:
-        return ((0, first, first._version),)
-    if len(args) == 2 and isinstance(first, Tensor) and not isinstance(args[1], Tensor):
-        return ((0, first, first._version),)  # x ** c, x / c, ...
-    return tuple((index, arg, arg._version) for index, arg in enumerate(args)
-                 if isinstance(arg, Tensor)) or None
-
-
-def watch_output(ctx: Any, output: Any) -> None:
-    """``output``, made by ``ctx`` (an op that saves its output: σ, tanh, eˣ, ...), is being
-    written in place: from now on the engine checks its version before ``ctx`` runs. (Its
-    version was 0 when the op made it; nothing is recorded until a write, so the common
-    case, no write, costs nothing.)"""
-    checks = list(ctx._version_check or ())
-    if all(index >= 0 for index, _, _ in checks):
-        checks.append((-1, _weakref(output), 0))
-        ctx._version_check = tuple(checks)
 
 
 def _sum_to_shape(node: Any, grad: Any, shape: tuple[int, ...]) -> Any:
