@@ -59,17 +59,24 @@ class Linear(Op):
     saves_inputs = "cross"
 
     def forward(ctx, x: Any, weight: Any, bias: Any = None) -> Any:
-        if x.shape[-1:] != weight.shape[1:]:  # () for a 0-d input: also an error
+        ctx.x, ctx.weight, ctx.has_bias = x, weight, bias is not None
+        try:  # ndarray.dot calls the same BLAS gemm as matmul with less overhead per call
+            if x.ndim == 2:
+                out = x.dot(weight.T)
+            elif x.ndim:
+                out = xp.matmul(x, weight.T)
+            else:  # a 0-d input would broadcast silently
+                raise ValueError
+        except ValueError:
             raise RuntimeError(
                 f"linear: input of shape {tuple(x.shape)} does not fit weight of shape "
                 f"{tuple(weight.shape)}: the input's last dimension must be in_features="
                 f"{weight.shape[1]}"
-            )
-        ctx.x, ctx.weight, ctx.has_bias = x, weight, bias is not None
-        # ndarray.dot calls the same BLAS gemm as matmul with less overhead per call
-        out = x.dot(weight.T) if x.ndim == 2 else xp.matmul(x, weight.T)
+            ) from None
         if bias is not None:
-            out += bias
+            # one row (a single sample): adding the bias as a row takes NumPy's same-shape
+            # loop, half the cost of a broadcast on arrays this small
+            out += bias.reshape(1, -1) if out.shape[0] == 1 and out.ndim == 2 else bias
         return out
 
     def backward(ctx, grad: Any) -> Any:
