@@ -72,13 +72,15 @@ class SGD(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
+        self._fit_for_loop: dict[Any, Any] = {}  # see step() and _fits()
+        self._fused_cache: Any = None
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one update of every parameter that has a gradient."""
-        loss = self._closure_loss(closure)
+        loss = None if closure is None else self._closure_loss(closure)
         kernels = _fused.kernels()
         update = None if kernels is None else kernels.sgd_any_shape
-        fit = self.__dict__.setdefault("_fit_for_loop", {})  # {param: its array, checked}
+        fit = self._fit_for_loop  # {param: its array, once checked}
         for group in self.param_groups:
             lr = group["lr"]
             momentum = group["momentum"]
@@ -88,8 +90,11 @@ class SGD(Optimizer):
             maximize = group["maximize"]
             state = self.state
             if update is not None:
-                hyper, flags = self._fused_args(kernels, lr, momentum, dampening, weight_decay,
-                                                nesterov, maximize)
+                settings = (lr, momentum, dampening, weight_decay, nesterov, maximize)
+                cached = self._fused_cache
+                if cached is None or cached[0] != settings or cached[1] is not kernels:
+                    cached = self._fused_cache = self._fused_args(kernels, settings)
+                hyper, flags = cached[2], cached[3]
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -114,18 +119,16 @@ class SGD(Optimizer):
                 p._version += 1
         return loss
 
-    def _fused_args(self, kernels: Any, *settings: Any) -> tuple[Any, int]:
-        """The loop's hyper-parameter array and flag bits for a group's ``settings``
-        (lr, momentum, dampening, weight_decay, nesterov, maximize), made again only
-        when a setting changed (a scheduler's new lr): one tiny array less per step."""
-        cached = self.__dict__.get("_fused_cache")
-        if cached is not None and cached[0] == settings and cached[1] is kernels:
-            return cached[2], cached[3]
+    @staticmethod
+    def _fused_args(kernels: Any, settings: tuple[Any, ...]) -> tuple[Any, ...]:
+        """``(settings, kernels, hyper, flags)``: the loop's hyper-parameter array and flag
+        bits for a group's ``settings`` (lr, momentum, dampening, weight_decay, nesterov,
+        maximize). ``step`` keeps the last one and makes it again only when a setting
+        changed (a scheduler's new lr): one tiny array less per step."""
         lr, momentum, dampening, weight_decay, nesterov, maximize = settings
         hyper = _fused.hyper(lr, momentum, 1 - dampening, weight_decay)
         flags = kernels.flags(nesterov=nesterov, maximize=maximize, momentum=momentum != 0)
-        self.__dict__["_fused_cache"] = (settings, kernels, hyper, flags)
-        return hyper, flags
+        return settings, kernels, hyper, flags
 
     def _sgd_numpy(self, p: Tensor, param: Any, g: Any, buf: Any, lr: float, momentum: float,
                    dampening: float, weight_decay: float, nesterov: bool,
