@@ -371,3 +371,33 @@ def test_gradients_seen_by_hooks_are_not_changed_later(lib):
     (x * 2).sum().backward()  # accumulates into x.grad: the hook's tensor stays as it was
     np.testing.assert_array_equal(np.asarray(kept[0].detach()), [2.0])
     np.testing.assert_array_equal(np.asarray(x.grad.detach()), [4.0])
+
+
+def test_branches_of_different_depths_meet_in_the_right_order():
+    """The engine runs nodes newest first: a node used by a short and a long branch must
+    wait for both (a wrong order would run it with only the short branch's share)."""
+    a = np.array([0.3, -0.8, 1.6])
+    x, tx = _pair(a)
+    h, th = x.sigmoid(), tx.sigmoid()
+    long, tlong = h, th
+    for _ in range(6):
+        long, tlong = (long * 1.5).tanh(), (tlong * 1.5).tanh()
+    y = (h * 3.0 + long).sum() + (h.exp() * long).sum()
+    ty = (th * 3.0 + tlong).sum() + (th.exp() * tlong).sum()
+    y.backward()
+    ty.backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_nodes_made_later_run_first_whatever_the_graph_shape():
+    """Many roots summed in an order unrelated to when their parts were made."""
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(4, 3))
+    x, tx = _pair(a)
+    parts = [x[i] * x[(i + 1) % 4] for i in range(4)]
+    tparts = [tx[i] * tx[(i + 1) % 4] for i in range(4)]
+    y = parts[3].sum() + parts[0].tanh().sum() + (parts[2] @ parts[1]) + parts[0].exp().sum()
+    ty = tparts[3].sum() + tparts[0].tanh().sum() + (tparts[2] @ tparts[1]) + tparts[0].exp().sum()
+    y.backward()
+    ty.backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)

@@ -316,3 +316,24 @@ def test_clip_grad_value_matches_torch():
     torch.nn.utils.clip_grad_value_(theirs, 1.5)
     for p, q in zip(ours, theirs):
         np.testing.assert_array_equal(p.grad.data, q.grad.numpy())
+
+
+def test_hooks_registered_after_modules_have_run_are_called():
+    """Module.__call__ skips the hook tables until some hook has been registered: a hook
+    added later, on a module that already ran, must still be called."""
+    import subprocess
+    import sys
+    code = (
+        "import backprop as bp\n"
+        "m = bp.nn.Linear(2, 2)\n"
+        "x = bp.ones(1, 2)\n"
+        "m(x)\n"
+        "seen = []\n"
+        "m.register_forward_pre_hook(lambda mod, args: seen.append('pre'))\n"
+        "m.register_forward_hook(lambda mod, args, out: seen.append('post'))\n"
+        "m(x)\n"
+        "print(seen)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "['pre', 'post']"

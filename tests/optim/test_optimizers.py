@@ -258,3 +258,33 @@ def test_environment_variable_turns_the_fused_loops_off():
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "BACKPROP_NUMBA": "0"},
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_takes_gradients_of_any_layout_and_parameters_of_any_shape(momentum, path):
+    """A transposed (non-contiguous) gradient, 1-d to 3-d parameters: the same update as
+    PyTorch's; a parameter's array replaced between steps is checked again."""
+    rng = np.random.default_rng(3)
+    shapes = [(5,), (4, 3), (2, 3, 2)]
+    ours = [bp.nn.Parameter(rng.standard_normal(s)) for s in shapes]
+    theirs = [torch.tensor(p.data.copy(), requires_grad=True) for p in ours]
+    opt = optim.SGD(ours, lr=0.1, momentum=momentum)
+    topt = torch.optim.SGD(theirs, lr=0.1, momentum=momentum, foreach=False)
+    for step in range(3):
+        if step == 2:  # a new array for one parameter (a strided view: the NumPy path)
+            ours[1].data = np.ascontiguousarray(ours[1].data.T).T
+        for p, t in zip(ours, theirs):
+            g = rng.standard_normal(p.shape[::-1]).T  # a transposed view
+            p.grad = bp.tensor(g)
+            t.grad = torch.tensor(g.copy())
+        opt.step()
+        topt.step()
+    for p, t in zip(ours, theirs):
+        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_sgd_refuses_a_gradient_of_another_shape(path):
+    p = bp.nn.Parameter(np.ones((2, 3)))
+    p.grad = bp.tensor(np.ones(6))
+    with pytest.raises((ValueError, RuntimeError)):
+        optim.SGD([p], lr=0.1).step()
