@@ -38,7 +38,11 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
             "backward(): this tensor does not require grad and has no grad_fn; "
             "create the inputs with requires_grad=True"
         )
-    grad = _initial_gradient(root, gradient)
+    data = root.data
+    if gradient is None and data.ndim == 0:  # loss.backward(): ∂L/∂L = 1, read-only
+        grad = scalar_one(data.dtype)
+    else:
+        grad = _initial_gradient(root, gradient)
     node = root._ctx
     to_leaf = accumulate_into_leaf if sink is None else sink
     if node is None:
@@ -47,7 +51,8 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
     # Nodes run newest first (by the sequence number each got when it was made): every
     # consumer of a node was made after it, so ∂L/∂y is complete when the node runs. The
     # waiting nodes sit in a heap; a chain (one new node, none waiting) skips the heap.
-    pending: dict[Any, Any] = {node: _as_output_grads(node, root._output_index, grad)}
+    pending: dict[Any, Any] = {node: grad if node.n_outputs == 1
+                               else _as_output_grads(node, root._output_index, grad)}
     pop_pending = pending.pop
     get_pending = pending.get
     waiting: list[Any] = []

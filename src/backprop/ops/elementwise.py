@@ -53,9 +53,12 @@ class Sub(Op):
 
     def backward(ctx, grad: Any) -> Any:
         pa, pb = ctx.parents
+        shape = grad.shape  # (unbroadcast only where broadcasting stretched an input)
         return (
-            None if pa is None else unbroadcast(grad, pa.data.shape),
-            None if pb is None else unbroadcast(-grad, pb.data.shape),
+            None if pa is None else (grad if pa.data.shape == shape
+                                     else unbroadcast(grad, pa.data.shape)),
+            None if pb is None else (-grad if pb.data.shape == shape
+                                     else unbroadcast(-grad, pb.data.shape)),
         )
 
 
@@ -71,10 +74,13 @@ class Mul(Op):
 
     def backward(ctx, grad: Any) -> Any:
         pa, pb = ctx.parents
-        return (
-            None if pa is None else unbroadcast(grad * ctx.b, pa.data.shape),
-            None if pb is None else unbroadcast(grad * ctx.a, pb.data.shape),
-        )
+        grad_a = None if pa is None else grad * ctx.b
+        grad_b = None if pb is None else grad * ctx.a
+        if grad_a is not None and grad_a.shape != pa.data.shape:
+            grad_a = unbroadcast(grad_a, pa.data.shape)
+        if grad_b is not None and grad_b.shape != pb.data.shape:
+            grad_b = unbroadcast(grad_b, pb.data.shape)
+        return grad_a, grad_b
 
 
 class Div(Op):
