@@ -51,14 +51,14 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
     # Nodes run newest first (by the sequence number each got when it was made): every
     # consumer of a node was made after it, so ∂L/∂y is complete when the node runs. The
     # waiting nodes sit in a heap; a chain (one new node, none waiting) skips the heap.
-    pending: dict[Any, Any] = {node: grad if node.n_outputs == 1
-                               else _as_output_grads(node, root._output_index, grad)}
+    grad_output = (grad if node.n_outputs == 1
+                   else _as_output_grads(node, root._output_index, grad))
+    pending: dict[Any, Any] = {}  # ∂L/∂y of the nodes waiting to run
     pop_pending = pending.pop
     get_pending = pending.get
     waiting: list[Any] = []
     anomaly_on = anomaly_state.enabled
     while True:
-        grad_output = pop_pending(node)
         input_grads = node.run_backward(grad_output, retain_graph, anomaly_on)
         parents = node.parents
         if type(input_grads) is not tuple:  # one input: no loop
@@ -73,7 +73,7 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
                 else:
                     previous = get_pending(upstream)
                     if previous is None and upstream.n_outputs == 1 and not waiting:
-                        pending[upstream] = input_grads  # a chain: run it next
+                        grad_output = input_grads  # a chain: run it next
                         node = upstream
                         continue
                     pairs = ((parent, input_grads),)
@@ -111,11 +111,13 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
         if found is not None:
             if not waiting:
                 node = found
+                grad_output = pop_pending(node)
                 continue
             _heappush(waiting, (-found.seq, found))
         if not waiting:
             return
         node = _heappop(waiting)[1]
+        grad_output = pop_pending(node)
 
 
 def prepare(node: Any, grad_output: Any) -> Any:
