@@ -60,7 +60,7 @@ def test_writing_a_saved_output_in_place_is_caught_and_other_writes_are_not():
 
 def test_each_op_class_runs_its_own_copy_of_the_shared_code():
     """CPython's attribute caches live in the code object: one copy per node class keeps
-    them specialised for one type (see ``function._own_copy``)."""
+    them specialised for one type (see ``function.own_copy``)."""
     codes = {id(cls.apply.__func__.__code__) for cls in (ew.Add, ew.Mul, ew.Sigmoid, mm.Linear)}
     assert len(codes) == 4
     runs = {id(cls.run_backward.__code__) for cls in (ew.Add, ew.Mul, ew.Sigmoid, mm.Linear)}

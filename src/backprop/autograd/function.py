@@ -34,7 +34,7 @@ _function_type = type(lambda: None)
 _next_seq = itertools.count().__next__  # a node's sequence number: the engine runs newest first
 
 
-def _own_copy(cls: Any, name: str) -> None:
+def own_copy(cls: Any, name: str) -> None:
     """Give ``cls`` its own copy of the method ``name`` it inherits (same code, a new code
     object, so its own attribute caches), unless it defines one."""
     if name in cls.__dict__:
@@ -242,7 +242,7 @@ class Function:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _own_copy(cls, "run_backward")
+        own_copy(cls, "run_backward")
 
 
 _base_release = Function.release
@@ -265,7 +265,7 @@ class Op(Function):
         # Each op class gets its own copy of ``apply``'s code: CPython specialises
         # attribute access per code object, for one type at a time, so a shared copy
         # (one ctx type after another) would miss its caches on every call.
-        _own_copy(cls, "apply")
+        own_copy(cls, "apply")
 
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:

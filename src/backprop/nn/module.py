@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..autograd.function import own_copy
 from ..backends import xp
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -121,6 +122,10 @@ class Module:
     # --- running ----------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own_copy(cls, "__call__")  # its attribute reads then stay specialised for cls
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # No module has had a hook yet (a flag set by the first registration): no look-ups.
