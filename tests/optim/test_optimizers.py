@@ -288,3 +288,18 @@ def test_sgd_refuses_a_gradient_of_another_shape(path):
     p.grad = bp.tensor(np.ones(6))
     with pytest.raises((ValueError, RuntimeError)):
         optim.SGD([p], lr=0.1).step()
+
+
+def test_sgd_steps_after_a_deep_copy(path):
+    """Pickling or copying keeps only defaults, state and groups: the copy still steps."""
+    import copy
+    p = bp.nn.Parameter(np.ones((2, 2)))
+    opt = optim.SGD([p], lr=0.5, momentum=0.9)
+    p.grad = bp.tensor(np.full((2, 2), 0.1))
+    opt.step()
+    clone = copy.deepcopy(opt)
+    q = clone.param_groups[0]["params"][0]
+    q.grad = bp.tensor(np.full((2, 2), 0.1))
+    clone.step()
+    opt.step()  # the original takes the same step
+    np.testing.assert_allclose(q.data, p.data, rtol=0, atol=1e-15)

@@ -72,8 +72,15 @@ class SGD(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
+        self._forget_loop_checks()
+
+    def _forget_loop_checks(self) -> None:
         self._fit_for_loop: dict[Any, Any] = {}  # see step() and _fits()
-        self._fused_cache: Any = None
+        self._fused_cache: Any = None  # the last _fused_args(...)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._forget_loop_checks()
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one update of every parameter that has a gradient."""
@@ -106,7 +113,7 @@ class SGD(Optimizer):
                     if entry is not None:
                         buf = entry.data
                 if (update is not None and (g.dtype is param.dtype or g.dtype == param.dtype)
-                        and (fit.get(p) is param or _fits(fit, p, param, buf))):
+                        and (fit.get(p) is param or _fits(kernels, fit, p, param, buf))):
                     if momentum != 0 and buf is None:  # the loop copies g into it
                         buf = xp.empty_like(param)
                         state[p]["momentum_buffer"] = Tensor._make(buf)
@@ -154,11 +161,11 @@ class SGD(Optimizer):
         xp.subtract(param, xp.multiply(g, lr, out=self._scratch(param, 1)), out=param)
 
 
-def _fits(fit: dict[Any, Any], p: Tensor, param: Any, buf: Any) -> bool:
+def _fits(kernels: Any, fit: dict[Any, Any], p: Tensor, param: Any, buf: Any) -> bool:
     """Whether the compiled loop can update ``param`` in place (and ``buf``, if any);
-    remembered per parameter while ``p.data`` stays the same array."""
-    if not _fused.kernels().supports(param, buf):
+    remembered per parameter while ``p.data`` stays the same array (a momentum buffer is
+    made, or loaded by ``load_state_dict``, in its parameter's dtype and layout)."""
+    if not kernels.supports(param, buf):
         return False
-    if buf is None:
-        fit[p] = param
+    fit[p] = param
     return True
