@@ -38,11 +38,7 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
             "backward(): this tensor does not require grad and has no grad_fn; "
             "create the inputs with requires_grad=True"
         )
-    data = root.data
-    if gradient is None and data.ndim == 0:  # loss.backward(): ∂L/∂L = 1, read-only
-        grad = scalar_one(data.dtype)
-    else:
-        grad = _initial_gradient(root, gradient)
+    grad = _initial_gradient(root, gradient)
     node = root._ctx
     to_leaf = accumulate_into_leaf if sink is None else sink
     if node is None:

@@ -353,10 +353,8 @@ class Op(Function):
         ctx._link(tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in args),
                   len(outs))
         ctx._output_meta = [(o.shape, o.dtype) for o in outs]
-        if ctx.saves_inputs:
-            ctx._version_check = [
-                (i, a, a._version) for i, a in enumerate(args) if isinstance(a, Tensor)
-            ]
+        if ctx.saves_inputs:  # every tensor input, whatever the rule
+            ctx._version_check = saved_versions(True, args, ctx.parents)
         return tuple(Tensor._make(o, ctx, index) for index, o in enumerate(outs))
 
 

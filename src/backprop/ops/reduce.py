@@ -52,10 +52,15 @@ def spread(grad: Any, shape: tuple[int, ...], dims: tuple[int, ...], keepdim: bo
     for n in shape:
         count *= n
     if count <= SMALL:
-        out = xp.empty(shape, grad.dtype)
-        out[...] = grad
-        return out
+        return _written_out(grad, shape)
     return xp.broadcast_to(grad, shape)
+
+
+def _written_out(grad: Any, shape: tuple[int, ...]) -> Any:
+    """``grad`` repeated into a new, writable array of ``shape``."""
+    out = xp.empty(shape, grad.dtype)
+    out[...] = grad
+    return out
 
 
 class Sum(Op):
@@ -73,9 +78,7 @@ class Sum(Op):
 
     def backward(ctx, grad: Any) -> Any:
         if ctx.dims is None:  # a scalar spread over the (small) input's shape
-            out = xp.empty(ctx.shape, grad.dtype)
-            out[...] = grad
-            return out
+            return _written_out(grad, ctx.shape)
         return spread(grad, ctx.shape, ctx.dims, ctx.keepdim)
 
 
