@@ -580,28 +580,25 @@ def test_no_grad_builds_no_graph():
 
 
 # --- custom ops: bp.autograd.Function ----------------------------------------------------------
-class _Cube(bp.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, scale):
-        ctx.save_for_backward(x, scale)
-        return x * x * x * scale
+def _cube_function(base):
+    """s·x³ as a custom Function of ``base`` (ours or torch's): the same code in both."""
 
-    @staticmethod
-    def backward(ctx, grad_output):
-        x, scale = ctx.saved_tensors
-        return grad_output * 3 * x * x * scale, grad_output * x * x * x
+    class Cube(base):
+        @staticmethod
+        def forward(ctx, x, scale):
+            ctx.save_for_backward(x, scale)
+            return x * x * x * scale
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            x, scale = ctx.saved_tensors
+            return grad_output * 3 * x * x * scale, grad_output * x * x * x
+
+    return Cube
 
 
-class _TorchCube(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, scale):
-        ctx.save_for_backward(x, scale)
-        return x * x * x * scale
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        x, scale = ctx.saved_tensors
-        return grad_output * 3 * x * x * scale, grad_output * x * x * x
+_Cube = _cube_function(bp.autograd.Function)
+_TorchCube = _cube_function(torch.autograd.Function)
 
 
 class _TwoOutputs(bp.autograd.Function):
