@@ -524,13 +524,19 @@ def test_cat_stack_where_with_grad():
         xs, txs = [B(v) for v in (a, b, c)], [T(v) for v in (a, b, c)]
         out, tout = f(bp, *xs), f(torch, *txs)
         same(out, tout)
-        seed = r.normal(size=tout.shape)
-        out.backward(bp.tensor(seed))
-        tout.backward(torch.tensor(seed))
-        for x, tx in zip(xs, txs, strict=True):
-            assert (x.grad is None) == (tx.grad is None)
-            if tx.grad is not None:
-                same(x.grad, tx.grad)
+        _same_input_gradients(out, tout, xs, txs, r)
+
+
+def _same_input_gradients(out, tout, xs, txs, r):
+    """Backpropagate one random seed through ours and torch's: the same inputs get a
+    gradient, and the same one."""
+    seed = r.normal(size=tout.shape)
+    out.backward(bp.tensor(seed))
+    tout.backward(torch.tensor(seed))
+    for x, tx in zip(xs, txs, strict=True):
+        assert (x.grad is None) == (tx.grad is None)
+        if tx.grad is not None:
+            same(x.grad, tx.grad)
 
 
 # --- gradients accumulate; the graph is freed unless retain_graph ------------------------------
@@ -1045,13 +1051,7 @@ def test_functional_layers_match_pytorch(name, call, shapes):
     ours_in, their_in = [B(v) for v in values], [T(v) for v in values]
     ours, theirs = call(*ours_in, F), call(*their_in, TF)
     same(ours, theirs)
-    seed = rng(20).normal(size=theirs.shape)
-    ours.backward(bp.tensor(seed))
-    theirs.backward(torch.tensor(seed))
-    for x, tx in zip(ours_in, their_in, strict=True):
-        assert (x.grad is None) == (tx.grad is None)
-        if tx.grad is not None:
-            same(x.grad, tx.grad)
+    _same_input_gradients(ours, theirs, ours_in, their_in, rng(20))
 
 
 def test_functional_batch_norm_with_running_statistics():
