@@ -15,7 +15,7 @@ from typing import Any
 from . import dtypes
 from .autograd import engine, function, versions
 from .autograd.grad_mode import grad_state
-from .backends import xp
+from .backends import constant, xp
 from .ops import elementwise as ew
 from .ops import matmul as mm
 from .ops import movement as mv
@@ -82,7 +82,7 @@ def _arithmetic(op: Any, reflected: bool = False) -> Any:
         def operator(self: Tensor, other: Any) -> Tensor:
             kind = type(other)
             if (kind is float or kind is int) and self.data.dtype.kind == "f":
-                return apply(other, self)
+                return apply(constant(other, self.data.dtype), self)
             x, y = _pair(self, other)
             return apply(y, x)
     else:
@@ -92,7 +92,7 @@ def _arithmetic(op: Any, reflected: bool = False) -> Any:
                 if other.data.dtype is self.data.dtype:
                     return apply(self, other)
             elif (kind is float or kind is int) and self.data.dtype.kind == "f":
-                return apply(self, other)
+                return apply(self, constant(other, self.data.dtype))
             return apply(*_pair(self, other))
 
     operator.__name__ = f"__{'r' if reflected else ''}{op.__name__.lower()}__"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.function import Op
-from ..backends import xp
+from ..backends import ARRAY_OUT, xp
 
 
 def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...]:
@@ -72,7 +72,7 @@ class Sum(Op):
         ctx.shape, ctx.keepdim = x.shape, keepdim
         if dim is None and not keepdim:  # the common loss.sum(): every axis, none to check
             ctx.dims = None if x.size <= SMALL else tuple(range(x.ndim))
-            return xp.asarray(xp.add.reduce(x, axis=None))
+            return xp.add.reduce(x, axis=None, out=ARRAY_OUT)
         ctx.dims = dims = normalize_dims(dim, x.ndim)
         return xp.asarray(x.sum(axis=dims, keepdims=keepdim))
 
