@@ -23,3 +23,22 @@ def test_broadcast_mismatch_names_op_and_shapes(op):
 def test_ops_own_value_errors_pass_through():
     with pytest.raises(ValueError, match="reduction"):
         bp.nn.functional.mse_loss(bp.ones(2), bp.ones(2), reduction="avg")
+
+
+class _Picky(bp.autograd.function.Op):
+    """An op whose forward raises its own ValueError, for one, two or three inputs."""
+
+    def forward(ctx, *arrays):
+        raise ValueError("picky: no thanks")
+
+
+@pytest.mark.parametrize("n_inputs", [1, 2, 3])
+def test_own_value_errors_pass_through_for_any_number_of_inputs(n_inputs):
+    inputs = [bp.ones(2, requires_grad=True) for _ in range(n_inputs)]
+    with pytest.raises(ValueError, match="picky: no thanks"):
+        _Picky.apply(*inputs)
+
+
+def test_three_input_broadcast_mismatch_names_the_op_and_shapes():
+    with pytest.raises(RuntimeError, match=r"Where: shapes .*\(2, 3\).*\(4,\)"):
+        bp.where(bp.ones(2, 3) > 0, bp.ones(2, 3), bp.ones(4))

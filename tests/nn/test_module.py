@@ -329,11 +329,33 @@ def test_hooks_registered_after_modules_have_run_are_called():
         "x = bp.ones(1, 2)\n"
         "m(x)\n"
         "seen = []\n"
+        "s = bp.nn.Sequential(m, bp.nn.Sigmoid())\n"
+        "s(x)\n"
         "m.register_forward_pre_hook(lambda mod, args: seen.append('pre'))\n"
         "m.register_forward_hook(lambda mod, args, out: seen.append('post'))\n"
         "m(x)\n"
+        "s(x)\n"
         "print(seen)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
-    assert result.stdout.strip() == "['pre', 'post']"
+    assert result.stdout.strip() == "['pre', 'post', 'pre', 'post']"
+
+
+def test_sequential_calls_a_module_with_its_own_call():
+    """Without hooks, Sequential calls each child's forward itself, except for a module
+    whose class (or a base) defines ``__call__``: that one is called."""
+
+    class Doubling(nn.Module):
+        def forward(self, x):
+            return x
+
+        def __call__(self, x):
+            return x * 2
+
+    class Inherits(Doubling):
+        pass
+
+    assert nn.Linear._plain_call and not Doubling._plain_call and not Inherits._plain_call
+    model = nn.Sequential(Doubling(), nn.Identity(), Inherits())
+    np.testing.assert_array_equal(model(bp.ones(2)).data, [4.0, 4.0])

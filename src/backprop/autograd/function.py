@@ -271,31 +271,36 @@ class Op(Function):
     def apply(cls, *args: Any, **params: Any) -> Any:
         # The hot path of every forward: one pass over the arguments, one Tensor made
         # slot by slot (no __init__), version records only for ops that save inputs.
-        ctx = _new_tensor(cls)  # object.__new__: the node, without __init__
-        if len(args) == 1 and isinstance(args[0], Tensor):  # unary ops: no lists to build
-            arrays: Any = (args[0].data,)
-            requires = args[0].requires_grad
+        ctx = cls()  # the node (an op defines no __init__: cheaper than object.__new__)
+        n_args = len(args)
+        if n_args == 1 and not params and isinstance(args[0], Tensor):  # unary: σ, Σ, eˣ ...
+            x = args[0]
+            requires = x.requires_grad
             parents: Any = args
-        elif len(args) == 2:  # binary ops (a − b, 0.5 · x): no lists either
+            out = ctx.forward(x.data)
+        elif n_args == 2 and not params:  # binary (a − b, 0.5 · x): no lists either
             a, b = args
             if isinstance(a, Tensor):
                 if isinstance(b, Tensor):
-                    arrays = (a.data, b.data)
                     pb = b if b.requires_grad else None
+                    b = b.data
                 else:
-                    arrays = (a.data, b)
                     pb = None
                 pa = a if a.requires_grad else None
+                a = a.data
             elif isinstance(b, Tensor):
-                arrays = (a, b.data)
                 pa = None
                 pb = b if b.requires_grad else None
+                b = b.data
             else:
-                arrays = args
                 pa = pb = None
             requires = pa is not None or pb is not None
             parents = (pa, pb)
-        else:
+            try:
+                out = ctx.forward(a, b)
+            except ValueError as error:
+                raise _broadcast_error(cls, error, (a, b)) from None
+        else:  # any number of inputs, and parameters by keyword
             arrays = []
             parents = []
             requires = False
@@ -310,14 +315,12 @@ class Op(Function):
                     arrays.append(a)
                 parents.append(None)
             parents = tuple(parents)
-        try:
-            out = ctx.forward(*arrays, **params) if params else ctx.forward(*arrays)
-        except ValueError as error:
-            if "broadcast" not in str(error):
-                raise
-            raise _broadcast_error(cls, arrays) from None
+            try:
+                out = ctx.forward(*arrays, **params)
+            except ValueError as error:
+                raise _broadcast_error(cls, error, arrays) from None
         if anomaly_state.enabled:
-            _anomaly.on_forward(ctx, arrays, out)
+            _anomaly.on_forward(ctx, args, out)
         if type(out) is not _ndarray:
             if type(out) is tuple:
                 return cls._link_outputs(ctx, args, out, requires and grad_state.enabled)
@@ -358,8 +361,11 @@ class Op(Function):
         return tuple(Tensor._make(o, ctx, index) for index, o in enumerate(outs))
 
 
-def _broadcast_error(cls: Any, arrays: list[Any]) -> RuntimeError:
-    """NumPy's broadcasting failure, told as PyTorch tells it: the op and the shapes."""
+def _broadcast_error(cls: Any, error: ValueError, arrays: Any) -> Exception:
+    """NumPy's broadcasting failure, told as PyTorch tells it: the op and the shapes (any
+    other ValueError is raised as it is)."""
+    if "broadcast" not in str(error):
+        return error
     shapes = [tuple(a.shape) for a in arrays if isinstance(a, _ndarray)]
     detail = ""
     if len(shapes) >= 2:

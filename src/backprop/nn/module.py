@@ -123,8 +123,14 @@ class Module:
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
+    # True while calling the module only runs ``forward`` (no hooks registered anywhere,
+    # no ``__call__`` of its own): ``Sequential`` then calls ``forward`` itself.
+    _plain_call = True
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls._plain_call = "__call__" not in cls.__dict__ and all(
+            getattr(base, "_plain_call", True) for base in cls.__bases__)
         own_copy(cls, "__call__")  # its attribute reads then stay specialised for cls
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
