@@ -401,3 +401,50 @@ def test_nodes_made_later_run_first_whatever_the_graph_shape():
     y.backward()
     ty.backward()
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+BINARY_CASES = {  # f(x, y, c): x and y need gradients, c does not; ops of two inputs where
+    # both, one, the first or the second needs a gradient, chained and branching
+    "second needs none": lambda x, y, c: ((x * c).sigmoid() * c).sum(),
+    "first needs none": lambda x, y, c: (c - (c / x).tanh()).sum(),
+    "constant first": lambda x, y, c: (0.5 * (2.0 - x) ** 2).sum(),
+    "both": lambda x, y, c: ((x - y) * (y + x)).sum(),
+    "one node twice": lambda x, y, c: ((x * y) * (x * y)).sum(),
+    "same tensor twice": lambda x, y, c: ((x + x) * (y * y)).sum(),
+    "branch then join": lambda x, y, c: ((x * c) + (x * c).exp() * y).sum(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BINARY_CASES))
+def test_binary_ops_hand_gradients_to_the_inputs_that_need_them_like_torch(case):
+    f = BINARY_CASES[case]
+    rng = np.random.default_rng(7)
+    xv, yv, cv = (rng.uniform(0.5, 1.5, size=(2, 3)) for _ in range(3))
+    x, tx = _pair(xv)
+    y, ty = _pair(yv)
+    c, tc = _pair(cv, requires_grad=False)
+    f(x, y, c).backward()
+    f(tx, ty, tc).backward()
+    for ours, theirs in ((x, tx), (y, ty)):
+        if theirs.grad is None:
+            assert ours.grad is None
+        else:
+            np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-12)
+    assert c.grad is None
+
+
+class _FirstOnly(bp.autograd.function.Op):
+    """a + b whose backward gives input 1 no gradient although it needs one."""
+
+    def forward(ctx, a, b):
+        return a + b
+
+    def backward(ctx, grad):
+        return grad, None
+
+
+def test_an_input_handed_no_gradient_keeps_none():
+    a, b = bp.ones(2, requires_grad=True), bp.ones(2, requires_grad=True)
+    (_FirstOnly.apply(a * 2, b * 3) * 1).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [2.0, 2.0])
+    assert b.grad is None

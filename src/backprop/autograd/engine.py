@@ -25,6 +25,7 @@ from .anomaly import anomaly_state
 
 Tensor: Any = None  # set by backprop.tensor
 _new_tensor = object.__new__
+_SEVERAL = object()  # (marks a node whose gradients go to several inputs)
 
 
 def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
@@ -57,8 +58,23 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
     while True:
         input_grads = node.run_backward(grad_output, retain_graph, anomaly_on)
         parents = node.parents
-        if type(input_grads) is not tuple:  # one input: no loop
+        if type(input_grads) is not tuple:  # one input
             parent = parents[0]
+        elif len(input_grads) == 2:  # a binary op, often with one input needing a gradient
+            first, second = input_grads
+            if second is None or parents[1] is None:
+                parent, input_grads = parents[0], first
+            elif first is None or parents[0] is None:
+                parent, input_grads = parents[1], second
+            else:
+                parent = _SEVERAL
+                if first is second:  # x + y handing one array to both
+                    input_grads = (first, first.copy())
+        else:
+            parent = _SEVERAL
+            if _shared(input_grads):
+                input_grads = _unshare(input_grads)
+        if parent is not _SEVERAL:  # one input receives a gradient: no loop
             if parent is None or input_grads is None:
                 pairs: Any = ()
             else:
@@ -74,12 +90,6 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
                         continue
                     pairs = ((parent, input_grads),)
         else:
-            if len(input_grads) == 2:  # the common binary op, without a call
-                first = input_grads[0]
-                if first is input_grads[1] and first is not None:
-                    input_grads = (first, first.copy())
-            elif len(input_grads) > 2 and _shared(input_grads):
-                input_grads = _unshare(input_grads)
             pairs = zip(parents, input_grads)
         # Hand each input its share of ∂L/∂y (the Σ of the chain rule over its consumers).
         found = None  # the first node that this one hands a gradient to for the first time
@@ -181,8 +191,8 @@ def _fill_missing(node: Any, grads: list[Any]) -> tuple[Any, ...]:
 def _shared(grads: tuple[Any, ...]) -> bool:
     """Whether one array object appears twice among ``grads`` (x + x, or an op's shortcut)."""
     n = len(grads)
-    if n == 2:
-        return grads[0] is grads[1] and grads[0] is not None
+    if n == 1:  # (a custom Function of one input returns a 1-tuple)
+        return False
     if n == 3:
         a, b, c = grads
         return (a is not None and (a is b or a is c)) or (b is not None and b is c)
