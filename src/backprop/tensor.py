@@ -14,6 +14,7 @@ from typing import Any
 
 from . import dtypes
 from .autograd import engine, function, versions
+from .autograd import op as autograd_op
 from .autograd.grad_mode import grad_state
 from .backends import constant, xp
 from .ops import elementwise as ew
@@ -876,7 +877,7 @@ class _HookHandle:
             self.hooks.remove(self.hook)
 
 
-class _Cast(function.Op):
+class _Cast(autograd_op.Op):
     """x converted to another floating dtype; the gradient is converted back."""
 
     derivative = "∂cast(x)/∂x = 1"
@@ -904,4 +905,4 @@ def _cat_fn(tensors: Any, dim: int) -> Tensor:
     return mv.Cat.apply(*tensors, dim=dim)
 
 
-function.Tensor = versions.Tensor = engine.Tensor = Tensor
+function.Tensor = autograd_op.Tensor = versions.Tensor = engine.Tensor = Tensor

@@ -25,7 +25,7 @@ def test_ops_own_value_errors_pass_through():
         bp.nn.functional.mse_loss(bp.ones(2), bp.ones(2), reduction="avg")
 
 
-class _Picky(bp.autograd.function.Op):
+class _Picky(bp.autograd.op.Op):
     """An op whose forward raises its own ValueError, for one, two or three inputs."""
 
     def forward(ctx, *arrays):

@@ -433,7 +433,7 @@ def test_binary_ops_hand_gradients_to_the_inputs_that_need_them_like_torch(case)
     assert c.grad is None
 
 
-class _FirstOnly(bp.autograd.function.Op):
+class _FirstOnly(bp.autograd.op.Op):
     """a + b whose backward gives input 1 no gradient although it needs one."""
 
     def forward(ctx, a, b):

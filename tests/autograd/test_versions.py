@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.autograd.function import Op
+from backprop.autograd.op import Op
 from backprop.autograd.versions import saved_versions
 from backprop.ops import elementwise as ew
 from backprop.ops import matmul as mm

@@ -104,7 +104,7 @@ def test_linear_dot_and_matmul_paths_match_torch(x_shape, dtype):
         np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=tol, atol=tol)
 
 
-class _SameArrayThrice(bp.autograd.function.Op):
+class _SameArrayThrice(bp.autograd.op.Op):
     """y = a + b + c, whose backward hands the one incoming array to all three inputs."""
 
     def forward(ctx, a, b, c):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import backprop.ops
-from backprop.autograd.function import Op
+from backprop.autograd.op import Op
 
 OPS_DIR = Path(backprop.ops.__file__).parent
 ALL_MODULES = sorted(info.name for info in pkgutil.iter_modules([str(OPS_DIR)]))

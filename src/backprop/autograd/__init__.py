@@ -2,9 +2,10 @@
 
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward as _backward
-from .function import Function, Op
+from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
+from .op import Op
 
 __all__ = [
     "Function", "Op", "backward", "grad", "gradcheck", "GradcheckError", "no_grad",

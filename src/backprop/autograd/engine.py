@@ -72,7 +72,11 @@ def backward(root: Any, gradient: Any = None, retain_graph: bool = False,
                     input_grads = (first, first.copy())
         else:
             parent = _SEVERAL
-            if _shared(input_grads):
+            if len(input_grads) == 3:  # x Wᵀ + b: one array handed to two inputs?
+                a, b, c = input_grads
+                if (a is not None and (a is b or a is c)) or (b is not None and b is c):
+                    input_grads = _unshare(input_grads)
+            elif _shared(input_grads):
                 input_grads = _unshare(input_grads)
         if parent is not _SEVERAL:  # one input receives a gradient: no loop
             if parent is None or input_grads is None:
@@ -190,12 +194,8 @@ def _fill_missing(node: Any, grads: list[Any]) -> tuple[Any, ...]:
 
 def _shared(grads: tuple[Any, ...]) -> bool:
     """Whether one array object appears twice among ``grads`` (x + x, or an op's shortcut)."""
-    n = len(grads)
-    if n == 1:  # (a custom Function of one input returns a 1-tuple)
+    if len(grads) == 1:  # (a custom Function of one input returns a 1-tuple)
         return False
-    if n == 3:
-        a, b, c = grads
-        return (a is not None and (a is b or a is c)) or (b is not None and b is c)
     arrays = [g for g in grads if g is not None]
     return len({id(g) for g in arrays}) != len(arrays)
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ..backends import xp
 
 as_strided = xp.lib.stride_tricks.as_strided

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ..backends import xp
 from ..random import rng
 

@@ -16,7 +16,7 @@ import math
 import os
 from typing import Any
 
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ..backends import ARRAY_OUT, scalar_one, xp
 
 use_compiled_kernels = os.environ.get("BACKPROP_NUMBA", "1") != "0"

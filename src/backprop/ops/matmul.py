@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ..backends import xp
 from .elementwise import unbroadcast
 
@@ -76,7 +76,7 @@ class Linear(Op):
         if bias is not None:
             # one row (a single sample): adding the bias as a row takes NumPy's same-shape
             # loop, half the cost of a broadcast on arrays this small
-            out += bias.reshape(1, -1) if out.shape[0] == 1 and out.ndim == 2 else bias
+            out += bias[None] if out.shape[0] == 1 and out.ndim == 2 else bias
         return out
 
     def backward(ctx, grad: Any) -> Any:

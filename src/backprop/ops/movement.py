@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ..backends import xp
 from .elementwise import unbroadcast
 

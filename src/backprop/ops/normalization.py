@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ..backends import xp
 from .conv import warm_heap
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ..backends import xp
 from .conv import pair
 

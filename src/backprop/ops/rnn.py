@@ -39,7 +39,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..autograd.function import Op
+from ..autograd.op import Op
 from ..backends import xp
 
 # The compiled point-wise kernels are used when numba can be imported and
