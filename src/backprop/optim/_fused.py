@@ -98,6 +98,12 @@ class _Kernels:
         of any shape (``buf`` is ``param`` when there is none); no Python frame between."""
         return self._m.sgd_any_shape
 
+    @property
+    def sgd_plain(self) -> Any:
+        """``sgd_plain(param, grad, lr)``: :attr:`sgd_any_shape` without momentum, weight
+        decay or maximize."""
+        return self._m.sgd_plain
+
     def sgd(self, param: Any, grad: Any, buf: Any, hyper: Any, flags: int) -> None:
         flat = param.reshape(-1)
         self._m.sgd(flat, grad.reshape(-1), flat if buf is None else buf.reshape(-1), hyper,

@@ -83,6 +83,20 @@ def sgd_any_shape(param, grad, buf, hyper, flags):  # type: ignore[no-untyped-de
 
 
 @numba.njit(cache=True, nogil=True)
+def sgd_plain(param, grad, lr):  # type: ignore[no-untyped-def]
+    """Plain SGD, ``p -= lr g`` (no momentum, weight decay or maximize), rounded as
+    :func:`sgd` rounds it, on arrays of any shape (``param`` C-contiguous). Three arguments
+    instead of five: the textbook step costs less to call."""
+    if grad.shape != param.shape:
+        raise ValueError("SGD: the gradient has another shape than the parameter")
+    n = param.size
+    flat, g = param.reshape(n), np.ascontiguousarray(grad).reshape(n)
+    neg_lr = -param.dtype.type(lr)
+    for i in range(n):
+        flat[i] = fma(g[i], neg_lr, flat[i])  # param.add_(g, alpha=-lr)
+
+
+@numba.njit(cache=True, nogil=True)
 def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, hyper, flags):  # type: ignore[no-untyped-def]
     """Adam on flat arrays (see ``Adam``), operation by operation as PyTorch rounds them.
 

@@ -102,6 +102,8 @@ class SGD(Optimizer):
                 if cached is None or cached[0] != settings or cached[1] is not kernels:
                     cached = self._fused_cache = self._fused_args(kernels, settings)
                 hyper, flags = cached[2], cached[3]
+                # p -= lr g (no momentum, weight decay or maximize): the 3-argument loop
+                plain = kernels.sgd_plain if flags == 0 and weight_decay == 0 else None
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -118,6 +120,8 @@ class SGD(Optimizer):
                         buf = xp.empty_like(param)
                         state[p]["momentum_buffer"] = Tensor._make(buf)
                         update(param, g, buf, hyper, flags | kernels.FIRST)
+                    elif plain is not None:
+                        plain(param, g, lr)
                     else:
                         update(param, g, param if buf is None else buf, hyper, flags)
                 else:
