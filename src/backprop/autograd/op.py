@@ -28,7 +28,8 @@ _function_type = type(lambda: None)
 class Op(Function):
     """A built-in op: ``forward(ctx, *arrays, **params)`` and ``backward(ctx, grad)`` on arrays.
 
-    Non-Tensor arguments (Python numbers, shapes) pass through as they are.
+    Non-Tensor arguments (Python numbers, shapes) pass through as they are. ``apply``
+    makes the node by calling the class with no arguments: an op defines no ``__init__``.
     """
 
     def vjp(self, grad_outputs: Any) -> Any:
