@@ -356,6 +356,14 @@ def test_sequential_calls_a_module_with_its_own_call():
     class Inherits(Doubling):
         pass
 
-    assert nn.Linear._plain_call and not Doubling._plain_call and not Inherits._plain_call
-    model = nn.Sequential(Doubling(), nn.Identity(), Inherits())
-    np.testing.assert_array_equal(model(bp.ones(2)).data, [4.0, 4.0])
+    class TriplingMixin:  # a plain class, not a Module, giving __call__
+        def __call__(self, x):
+            return x * 3
+
+    class Mixed(TriplingMixin, nn.Identity):
+        pass
+
+    assert nn.Linear._plain_call and nn.Identity._plain_call
+    assert not Doubling._plain_call and not Inherits._plain_call and not Mixed._plain_call
+    model = nn.Sequential(Doubling(), nn.Identity(), Inherits(), Mixed())
+    np.testing.assert_array_equal(model(bp.ones(2)).data, [12.0, 12.0])

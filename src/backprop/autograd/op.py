@@ -15,14 +15,13 @@ from typing import Any
 from ..backends import xp
 from . import anomaly as _anomaly
 from .anomaly import anomaly_state
-from .function import Function, _next_seq, own_copy
+from .function import Function, _function_type, _next_seq, own_copy
 from .grad_mode import grad_state
 from .versions import saved_versions
 
 Tensor: Any = None  # set by backprop.tensor at import time (avoids an import cycle)
 _new_tensor = object.__new__  # makes a Tensor without running __init__ (ops fill its slots)
 _ndarray = xp.ndarray
-_function_type = type(lambda: None)
 
 
 class Op(Function):

@@ -129,8 +129,9 @@ class Module:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._plain_call = "__call__" not in cls.__dict__ and all(
-            getattr(base, "_plain_call", True) for base in cls.__bases__)
+        # whatever class of the MRO (a mixin too) gives it: Module's code, or a copy of it?
+        call_code = getattr(cls.__call__, "__code__", None)
+        cls._plain_call = call_code == Module.__call__.__code__
         own_copy(cls, "__call__")  # its attribute reads then stay specialised for cls
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
